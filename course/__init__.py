@@ -1,0 +1,1 @@
+"""Gemeinsamer Code des Kurses: Modell, Daten und Trainingsschleife der Demo."""

@@ -1,0 +1,1 @@
+"""Autograder des Kurses: prüft eine Abgabe und gibt eine deutsche Bewertung aus."""
