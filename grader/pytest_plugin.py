@@ -1,0 +1,110 @@
+"""Pytest plugin of the grader: records one result per grading test in a JSON-lines file.
+
+The file is written by the grading process itself, test by test, so a submission that kills the
+process loses only the tests that had not finished; nothing the submission prints is evidence.
+"""
+
+import json
+import os
+import traceback
+from pathlib import Path
+
+import pytest
+
+from tests.grading.support import GradingFailure, SubmissionImportError
+
+RESULTS_VARIABLE = "GRADER_RESULTS"
+SUBMISSION_NAME_VARIABLE = "CHECKPOINT_ABGABE"
+MAX_EXCERPT = 300
+
+
+class ResultsFile:
+    def __init__(self, path):
+        self._file = open(path, "a", encoding="utf-8")
+
+    def write(self, record):
+        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._file.flush()
+
+
+def pytest_configure(config):
+    path = os.environ.get(RESULTS_VARIABLE)
+    config.stash[_results_key] = ResultsFile(path) if path else None
+
+
+_results_key = pytest.StashKey()
+_failure_key = pytest.StashKey()
+
+
+def requirement_of(item):
+    marker = item.get_closest_marker("requirement")
+    return marker.args[0] if marker else None
+
+
+def pytest_collection_finish(session):
+    results = session.config.stash[_results_key]
+    if results:
+        tests = [{"nodeid": item.nodeid, "requirement": requirement_of(item)} for item in session.items]
+        results.write({"kind": "collected", "tests": tests})
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed and _failure_key not in item.stash:
+        item.stash[_failure_key] = explain(call.excinfo)
+    if report.when == "teardown":
+        results = item.config.stash[_results_key]
+        if results:
+            failure = item.stash.get(_failure_key, None)
+            results.write(
+                {
+                    "kind": "test",
+                    "nodeid": item.nodeid,
+                    "requirement": requirement_of(item),
+                    "passed": failure is None,
+                    "cause": failure[0] if failure else None,
+                    "message": failure[1] if failure else None,
+                }
+            )
+    return report
+
+
+def explain(excinfo):
+    """Turn a failure into (cause, German sentence) — never a traceback wall."""
+    error = excinfo.value
+    if isinstance(error, GradingFailure):
+        return "anforderung", str(error)
+    if isinstance(error, SubmissionImportError):
+        return "import", str(error)
+    if isinstance(error, NotImplementedError):
+        return "nicht_implementiert", "Die Funktion ist noch nicht implementiert (sie löst NotImplementedError aus)."
+    if isinstance(error, pytest.fail.Exception) and str(error).startswith("Timeout"):
+        return "zeit", (
+            f"Zeitüberschreitung: Der Test wurde nach {timeout_of(error)} s abgebrochen. "
+            "Enthält Ihr Code eine Endlosschleife?"
+        )
+    if isinstance(error, SystemExit):
+        return "abbruch", "Ihr Code hat versucht, das Programm mit sys.exit() zu beenden."
+    return "ausnahme", f"Ihr Code löste eine unerwartete Ausnahme aus: {excerpt(excinfo)}"
+
+
+def timeout_of(error):
+    text = str(error).removeprefix("Timeout").lstrip(" >").split("s")[0]
+    return text.replace(".", ",") if text else "?"
+
+
+def excerpt(excinfo):
+    """``Type: message`` and the last line of the submission's own code that was involved."""
+    error = excinfo.value
+    text = f"{type(error).__name__}: {error}"
+    if len(text) > MAX_EXCERPT:
+        text = text[:MAX_EXCERPT] + " …"
+    submission = Path(os.environ.get(SUBMISSION_NAME_VARIABLE, "")).resolve()
+    own_frames = [
+        frame for frame in traceback.extract_tb(excinfo.tb) if Path(frame.filename).resolve() == submission
+    ]
+    if own_frames:
+        frame = own_frames[-1]
+        text += f" ({submission.name}, Zeile {frame.lineno}: {frame.line})"
+    return text

@@ -1,0 +1,81 @@
+"""Per-requirement results: the one data structure that the scorecard and all exports read."""
+
+from dataclasses import dataclass, field
+
+from grader.rubric import REQUIREMENTS, TASKS, requirements_of
+
+NOT_IMPLEMENTED = "nicht_implementiert"
+
+
+@dataclass
+class RequirementResult:
+    requirement: object
+    passed: bool
+    messages: list = field(default_factory=list)
+    causes: set = field(default_factory=set)
+
+    @property
+    def points(self):
+        return self.requirement.points if self.passed else 0
+
+
+@dataclass
+class TaskResult:
+    task: object
+    requirements: list
+
+    @property
+    def points(self):
+        return sum(result.points for result in self.requirements)
+
+    @property
+    def max_points(self):
+        return sum(result.requirement.points for result in self.requirements)
+
+    @property
+    def not_implemented(self):
+        failed = [result for result in self.requirements if not result.passed]
+        return len(failed) == len(self.requirements) and any(NOT_IMPLEMENTED in r.causes for r in failed)
+
+
+@dataclass
+class Grading:
+    submission: str
+    status: str  # ok, Syntaxfehler, Zeitüberschreitung, Absturz
+    tasks: list
+    notice: str = ""
+
+    @property
+    def points(self):
+        return sum(task.points for task in self.tasks)
+
+    @property
+    def max_points(self):
+        return sum(task.max_points for task in self.tasks)
+
+
+def from_records(submission, records, status, missing_message, notice=""):
+    """Combine the test records: a requirement counts only if every one of its tests passed."""
+    collected = next((r["tests"] for r in records if r["kind"] == "collected"), [])
+    finished = {r["nodeid"]: r for r in records if r["kind"] == "test"}
+    by_requirement = {requirement.id: RequirementResult(requirement, passed=True) for requirement in REQUIREMENTS}
+    for test in collected:
+        result = by_requirement[test["requirement"]]
+        record = finished.get(test["nodeid"], {"passed": False, "cause": "fehlt", "message": missing_message})
+        if not record["passed"]:
+            result.passed = False
+            result.causes.add(record["cause"])
+            if record["message"] not in result.messages:
+                result.messages.append(record["message"])
+    tested = {test["requirement"] for test in collected}
+    for requirement_id, result in by_requirement.items():
+        if requirement_id not in tested:
+            result.passed = False
+            result.messages.append(missing_message)
+    tasks = [TaskResult(task, [by_requirement[r.id] for r in requirements_of(task)]) for task in TASKS]
+    return Grading(submission, status, tasks, notice)
+
+
+def failed_everywhere(submission, status, message):
+    """A grading in which nothing could run (e.g. a syntax error): every requirement fails."""
+    return from_records(submission, [], status, message, notice=message)
