@@ -55,7 +55,7 @@ def load_checkpoint(model, optimizer, filename="checkpoint.pth"):
         filename: Pfad der Checkpoint-Datei.
 
     Returns:
-        Die gespeicherte Epoche (``int``): die Zahl der abgeschlossenen
+        int: Die gespeicherte Epoche, also die Zahl der abgeschlossenen
         Epochen, mit der das Training fortgesetzt wird; ``0``, wenn die
         Datei fehlt oder unbrauchbar ist.
     """
