@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.grading.support import GradingFailure, SubmissionImportError
+from tests.grading.support import GradingFailure, SubmissionAborted, SubmissionImportError, exits_contained
 
 RESULTS_VARIABLE = "GRADER_RESULTS"
 SUBMISSION_NAME_VARIABLE = "CHECKPOINT_ABGABE"
@@ -52,7 +52,7 @@ def pytest_collection_finish(session):
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed and _failure_key not in item.stash:
-        item.stash[_failure_key] = explain(call.excinfo)
+        item.stash[_failure_key] = explain(call.excinfo, item.config)
     if report.when == "teardown":
         results = item.config.stash[_results_key]
         if results:
@@ -70,7 +70,14 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def explain(excinfo):
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Keep KeyboardInterrupt and SystemExit of the submission from ending the whole grading run."""
+    with exits_contained():
+        return (yield)
+
+
+def explain(excinfo, config):
     """Turn a failure into (cause, German sentence) — never a traceback wall."""
     error = excinfo.value
     if isinstance(error, GradingFailure):
@@ -81,17 +88,19 @@ def explain(excinfo):
         return "nicht_implementiert", "Die Funktion ist noch nicht implementiert (sie löst NotImplementedError aus)."
     if isinstance(error, pytest.fail.Exception) and str(error).startswith("Timeout"):
         return "zeit", (
-            f"Zeitüberschreitung: Der Test wurde nach {timeout_of(error)} s abgebrochen. "
+            f"Zeitüberschreitung: Der Test wurde nach {seconds(config.getini('timeout'))} s abgebrochen. "
             "Enthält Ihr Code eine Endlosschleife?"
         )
-    if isinstance(error, SystemExit):
-        return "abbruch", "Ihr Code hat versucht, das Programm mit sys.exit() zu beenden."
+    if isinstance(error, SubmissionAborted):
+        return "abbruch", (
+            f"Ihr Code hat {error} ausgelöst und damit versucht, das Programm zu beenden. "
+            "Erwartet: Die Funktion kehrt normal zurück."
+        )
     return "ausnahme", f"Ihr Code löste eine unerwartete Ausnahme aus: {excerpt(excinfo)}"
 
 
-def timeout_of(error):
-    text = str(error).removeprefix("Timeout").lstrip(" >").split("s")[0]
-    return text.replace(".", ",") if text else "?"
+def seconds(value):
+    return f"{float(value):g}".replace(".", ",")
 
 
 def excerpt(excinfo):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,15 +22,18 @@ class InternalError(Exception):
     """The grading tests themselves could not run: a problem of the installation, not of the student."""
 
 
-def grade(path, timeout=SUBMISSION_TIMEOUT_SECONDS):
-    """Grade the submission at ``path`` (a ``checkpoints.py`` or a folder holding one)."""
+def grade(path, timeout=SUBMISSION_TIMEOUT_SECONDS, test_timeout=TEST_TIMEOUT_SECONDS):
+    """Grade the submission at ``path`` (a ``checkpoints.py`` or a folder holding one).
+
+    ``test_timeout`` limits each grading test, ``timeout`` the whole run (both in seconds).
+    """
     module = locate(path).resolve()
     problem = syntax_error(module)
     if problem:
         return failed_everywhere(str(path), "Syntaxfehler", problem)
     with tempfile.TemporaryDirectory(prefix="bewertung-") as workdir:
         results_file = Path(workdir) / "ergebnisse.jsonl"
-        status, output = run_tests(module, results_file, Path(workdir), timeout)
+        status, output = run_tests(module, results_file, Path(workdir), timeout, test_timeout)
         records = read_records(results_file)
     if not any(record["kind"] == "collected" for record in records):
         raise InternalError(f"Die Bewertungstests ließen sich nicht starten:\n{output[-2000:]}")
@@ -41,13 +45,13 @@ def grade(path, timeout=SUBMISSION_TIMEOUT_SECONDS):
     return from_records(str(path), records, status, missing)
 
 
-def run_tests(module, results_file, workdir, timeout):
+def run_tests(module, results_file, workdir, timeout, test_timeout):
     """Run pytest on the grading tests; return the status of the process and its output."""
     command = [
         sys.executable, "-m", "pytest", str(GRADING_TESTS),
         "-c", str(REPO / "pytest.ini"), "--rootdir", str(REPO),
         "-p", "grader.pytest_plugin", "-p", "no:warnings",
-        "-o", f"timeout={TEST_TIMEOUT_SECONDS}", "-o", "timeout_method=signal",
+        "-o", f"timeout={test_timeout}", "-o", "timeout_method=signal",
         "-q", "--no-header",
     ]
     environment = {
@@ -57,16 +61,22 @@ def run_tests(module, results_file, workdir, timeout):
         pytest_plugin.SUBMISSION_NAME_VARIABLE: str(module),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    # A session of its own, so that a timeout ends the submission's child processes as well.
+    process = subprocess.Popen(
+        command, cwd=workdir, env=environment, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
     try:
-        completed = subprocess.run(
-            command, cwd=workdir, env=environment, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
-        )
-    except subprocess.TimeoutExpired as expired:
-        return "Zeitüberschreitung", (expired.output or b"").decode(errors="replace")
-    output = completed.stdout.decode(errors="replace")
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        return "Zeitüberschreitung", output.decode(errors="replace")
+    finally:
+        if process.poll() is None:  # e.g. the grader itself was interrupted
+            os.killpg(process.pid, signal.SIGKILL)
     # pytest exits 0 (all passed) or 1 (some failed); anything else means the run broke off.
-    return ("ok" if completed.returncode in (0, 1) else "Absturz"), output
+    return ("ok" if process.returncode in (0, 1) else "Absturz"), output.decode(errors="replace")
 
 
 def read_records(results_file):

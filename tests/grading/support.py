@@ -1,5 +1,6 @@
 """Helpers shared by the grading tests: test models, comparisons and calling the submission."""
 
+import contextlib
 import copy
 import importlib.util
 import logging
@@ -25,6 +26,19 @@ class SubmissionImportError(Exception):
     """The submission could not be imported; the message says why, in German."""
 
 
+class SubmissionAborted(Exception):
+    """The submission raised KeyboardInterrupt or SystemExit; graded as a failure of that test."""
+
+
+@contextlib.contextmanager
+def exits_contained():
+    """Turn KeyboardInterrupt and SystemExit from the submission into an ordinary failure."""
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit) as error:
+        raise SubmissionAborted(type(error).__name__) from None
+
+
 def check(condition, message):
     if not condition:
         raise GradingFailure(message)
@@ -42,7 +56,7 @@ def import_module_from(path, name):
         raise SubmissionImportError(
             f"Syntaxfehler in {path.name}, Zeile {error.lineno}: {error.msg}"
         ) from None
-    except Exception as error:  # anything raised while importing the student's file
+    except (Exception, KeyboardInterrupt, SystemExit) as error:  # raised while importing the student's file
         line = _last_line_in(error, path)
         raise SubmissionImportError(
             f"{path.name} lässt sich nicht importieren{line}: {type(error).__name__}: {error}"

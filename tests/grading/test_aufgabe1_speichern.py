@@ -6,6 +6,7 @@ import torch
 from tests.grading.support import (
     SAVED_EPOCH,
     check,
+    exits_contained,
     differences,
     fresh_pair,
     snapshot,
@@ -38,7 +39,8 @@ def saved(submission, in_tmp_dir):
     model, optimizer = trained_pair()
     expected_model, expected_optimizer = snapshot(model), snapshot(optimizer)
     path = in_tmp_dir / "stand.pth"
-    submission.save_checkpoint(model, optimizer, SAVED_EPOCH, filename=str(path))
+    with exits_contained():
+        submission.save_checkpoint(model, optimizer, SAVED_EPOCH, filename=str(path))
     return read_safely(path), expected_model, expected_optimizer
 
 

@@ -11,6 +11,7 @@ from tests.grading.support import (
     SAVED_EPOCH,
     TRAINED_LR,
     check,
+    exits_contained,
     describe_return,
     differences,
     fresh_pair,
@@ -37,7 +38,8 @@ def restored(submission, checkpoint_file, capfd):
     path, model, optimizer = checkpoint_file
     expected_model, expected_optimizer = snapshot(model), snapshot(optimizer)
     target_model, target_optimizer = fresh_pair()
-    result = submission.load_checkpoint(target_model, target_optimizer, filename=str(path))
+    with exits_contained():
+        result = submission.load_checkpoint(target_model, target_optimizer, filename=str(path))
     capfd.readouterr()
     return result, target_model, target_optimizer, expected_model, expected_optimizer, (model, optimizer)
 

@@ -1,0 +1,5 @@
+def load_checkpoint(model, optimizer, filename="checkpoint.pth"):
+    checkpoint = torch.load(filename, weights_only=True)
+    model.load_state_dict(checkpoint["model_state_dict"])
+    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    return checkpoint["epoch"]

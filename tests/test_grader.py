@@ -1,0 +1,170 @@
+"""The grader's own quality: full points for correct code, losses for every known mistake."""
+
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from grader.report import scorecard
+from grader.rubric import REQUIREMENTS, TASKS, max_points
+from grader.runner import grade
+from tests.catalogue import CATALOGUE, REPO, build_submission
+
+# Each known-wrong implementation and the requirements it must fail.
+WRONG = {
+    "optimizer_not_saved": {"speichern_format", "speichern_optimierer", "speichern_kompatibel"},
+    "epoch_off_by_one": {"speichern_epoche", "speichern_kompatibel"},
+    "epoch_as_tensor": {"speichern_epoche"},
+    "filename_ignored": {"speichern_datei"},
+    "wrong_default_name": {"speichern_standardname"},
+    "whole_model_pickled": {"speichern_format", "speichern_modell", "speichern_kompatibel"},
+    "parameters_without_buffers": {"speichern_modell", "speichern_kompatibel"},
+    "weights_only_false": {"laden_sicher"},
+    "no_try_except": {"laden_fehlende_datei", "laden_unbrauchbare_datei", "laden_andere_architektur"},
+    "only_missing_file_checked": {"laden_unbrauchbare_datei", "laden_andere_architektur", "laden_sicher"},
+    "only_file_not_found_caught": {"laden_unbrauchbare_datei", "laden_andere_architektur", "laden_sicher"},
+    "silent_failure": {"laden_fehlende_datei", "laden_unbrauchbare_datei", "laden_andere_architektur"},
+    "none_instead_of_zero": {"laden_fehlende_datei", "laden_unbrauchbare_datei", "laden_andere_architektur"},
+    "strict_false": {"laden_andere_architektur"},
+    "loads_into_copy": {"laden_modell"},
+    "loads_into_new_optimizer": {"laden_optimierer"},
+    "restores_nothing": {"laden_modell", "laden_optimierer"},
+    "returns_dict": {"laden_epoche"},
+    "returns_tuple": {"laden_epoche", "laden_standardname", "laden_fehlende_datei"},
+    "returns_next_epoch": {"laden_epoche", "laden_standardname"},
+}
+
+CORRECT = {
+    "pathlib_stderr_extra_keys": CATALOGUE / "correct" / "pathlib_stderr_extra_keys.py",
+    "logging_messages": CATALOGUE / "correct" / "logging_messages.py",
+    "atomic_save": REPO / "source" / "examples" / "atomic_save_example.py",
+}
+
+BROKEN = {
+    "syntax_error": "import torch\n\ndef save_checkpoint(model, optimizer, epoch, filename='checkpoint.pth')\n    pass\n",
+    "import_error": "import torch\nimport modul_das_es_nicht_gibt\n",
+    "endless_loop_in_save": (REPO / "solutions" / "checkpoints.py").read_text(encoding="utf-8")
+    + "\n\ndef save_checkpoint(model, optimizer, epoch, filename='checkpoint.pth'):\n    while True:\n        pass\n",
+    "process_killed_in_load": (REPO / "solutions" / "checkpoints.py").read_text(encoding="utf-8")
+    + "\n\ndef load_checkpoint(model, optimizer, filename='checkpoint.pth'):\n    import os\n    os._exit(0)\n",
+}
+
+TEST_TIMEOUT = 3
+
+
+def failed(grading):
+    return {r.requirement.id for task in grading.tasks for r in task.requirements if not r.passed}
+
+
+@pytest.fixture(scope="session")
+def gradings(tmp_path_factory):
+    """Grade every catalogue entry once, in parallel: a subprocess each."""
+    root = tmp_path_factory.mktemp("abgaben")
+    submissions = {"solutions": REPO / "solutions", "exercises": REPO / "exercises"}
+    for name in WRONG:
+        submissions[name] = build_submission(CATALOGUE / "wrong" / f"{name}.py", root / name)
+    for name, variant in CORRECT.items():
+        submissions[name] = build_submission(variant, root / name)
+    for name, source in BROKEN.items():
+        (root / name).mkdir()
+        (root / name / "checkpoints.py").write_text(source, encoding="utf-8")
+        submissions[name] = root / name
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(grade, path, 120, TEST_TIMEOUT) for name, path in submissions.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_reference_gets_full_points(gradings):
+    grading = gradings["solutions"]
+    assert failed(grading) == set(), scorecard(grading)
+    assert grading.points == grading.max_points == max_points()
+
+
+def test_untouched_stubs_get_zero_and_not_implemented(gradings):
+    grading = gradings["exercises"]
+    assert grading.points == 0
+    assert all(task.not_implemented for task in grading.tasks)
+    card = scorecard(grading)
+    assert card.count("noch nicht implementiert") == len(TASKS)
+    assert card.splitlines()[-1] == f"Punkte: 0/{max_points()}"
+
+
+@pytest.mark.parametrize("name", WRONG)
+def test_wrong_implementation_loses_points(gradings, name):
+    grading = gradings[name]
+    missing = WRONG[name] - failed(grading)
+    assert not missing, f"{name} besteht fälschlich {missing}:\n{scorecard(grading)}"
+    assert grading.points < grading.max_points
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_correct_variant_gets_full_points(gradings, name):
+    grading = gradings[name]
+    assert failed(grading) == set(), scorecard(grading)
+
+
+def test_every_requirement_is_broken_by_some_wrong_implementation():
+    covered = set().union(*WRONG.values())
+    assert covered == {requirement.id for requirement in REQUIREMENTS}
+
+
+def test_syntax_error_named_with_file_and_line(gradings):
+    grading = gradings["syntax_error"]
+    assert grading.points == 0 and grading.status == "Syntaxfehler"
+    assert "Syntaxfehler in checkpoints.py, Zeile 3" in scorecard(grading)
+
+
+def test_import_error_gives_one_clear_message(gradings):
+    grading = gradings["import_error"]
+    card = scorecard(grading)
+    assert grading.points == 0
+    assert "lässt sich nicht importieren (Zeile 2): ModuleNotFoundError" in card
+    assert "Traceback" not in card
+
+
+def test_endless_loop_fails_only_its_task(gradings):
+    grading = gradings["endless_loop_in_save"]
+    save, load = grading.tasks
+    assert save.points == 0 and load.points == load.max_points
+    assert f"Zeitüberschreitung: Der Test wurde nach {TEST_TIMEOUT} s abgebrochen" in scorecard(grading)
+
+
+def test_killed_process_keeps_recorded_results(gradings):
+    grading = gradings["process_killed_in_load"]
+    save, load = grading.tasks
+    assert grading.status == "Absturz"
+    assert save.points == save.max_points and load.points == 0
+    assert "Der Prüfprozess wurde beendet" in scorecard(grading)
+
+
+def run_cli(*arguments):
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *arguments], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_exit_status_and_last_line(tmp_path):
+    shutil.copy(REPO / "solutions" / "checkpoints.py", tmp_path / "checkpoints.py")
+    full = run_cli(str(tmp_path / "checkpoints.py"))
+    assert full.returncode == 0
+    assert full.stdout.strip().splitlines()[-1] == f"Punkte: {max_points()}/{max_points()}"
+    partial = run_cli("exercises")
+    assert partial.returncode == 1
+    assert partial.stdout.strip().splitlines()[-1] == f"Punkte: 0/{max_points()}"
+
+
+@pytest.mark.parametrize(
+    "argument, message",
+    [
+        ("gibt/es/nicht", "Die Abgabe gibt/es/nicht gibt es nicht."),
+        ("README.md", "Die Abgabe muss checkpoints.py heißen, nicht README.md."),
+        ("source", "Im Ordner source liegt keine Datei checkpoints.py."),
+    ],
+)
+def test_cli_rejects_what_is_no_submission(argument, message):
+    result = run_cli(argument)
+    assert result.returncode == 2
+    assert message in result.stderr
