@@ -6,15 +6,24 @@ process loses only the tests that had not finished; nothing the submission print
 
 import json
 import os
+import resource
 import traceback
 from pathlib import Path
 
 import pytest
 
-from tests.grading.support import GradingFailure, SubmissionAborted, SubmissionImportError, exits_contained
+from tests.grading.support import (
+    SUBMISSION_VARIABLE,
+    GradingFailure,
+    SubmissionAborted,
+    SubmissionImportError,
+    exits_contained,
+)
 
 RESULTS_VARIABLE = "GRADER_RESULTS"
-SUBMISSION_NAME_VARIABLE = "CHECKPOINT_ABGABE"
+SUBMISSION_NAME_VARIABLE = SUBMISSION_VARIABLE
+REFERENCE_VARIABLE = "GRADER_REFERENCE"
+MEMORY_LIMIT_VARIABLE = "GRADER_MEMORY_LIMIT"
 MAX_EXCERPT = 300
 
 
@@ -28,6 +37,9 @@ class ResultsFile:
 
 
 def pytest_configure(config):
+    limit = os.environ.get(MEMORY_LIMIT_VARIABLE)
+    if limit:  # set before any code of the submission runs
+        resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
     path = os.environ.get(RESULTS_VARIABLE)
     config.stash[_results_key] = ResultsFile(path) if path else None
 

@@ -1,28 +1,63 @@
-"""The German scorecard printed by ``make grade``."""
+"""German feedback on one grading: the scorecard of ``make grade`` and the Markdown feedback file."""
+
+from dataclasses import dataclass
 
 MAX_MESSAGES = 4
 
 
-def scorecard(grading):
-    lines = [f"Bewertung von {grading.submission}", ""]
-    if grading.notice:
-        lines += [grading.notice, ""]
+@dataclass(frozen=True)
+class Style:
+    task: str
+    requirement: str
+    detail: str
+    total: str
+
+
+SCORECARD = Style(task="{}", requirement="  {}", detail="      {}", total="Punkte: {}")
+MARKDOWN = Style(task="## {}\n", requirement="- {}", detail="  - {}", total="**Punkte: {}**")
+
+
+def requirement_feedback(result, grading):
+    """The German sentences for one requirement: what went wrong and where to read up (empty: passed)."""
+    if result.passed:
+        return []
+    if grading.notice:  # e.g. a syntax error: said once at the top, not per requirement
+        return [grading.notice]
+    sentences = list(result.messages[:MAX_MESSAGES])
+    if len(result.messages) > MAX_MESSAGES:
+        sentences.append(f"… und {len(result.messages) - MAX_MESSAGES} weitere Fälle.")
+    return sentences + [result.requirement.pointer]
+
+
+def render(grading, style, header):
+    lines = header + ([grading.notice, ""] if grading.notice else [])
     for task in grading.tasks:
-        lines.append(
+        lines.append(style.task.format(
             f"Aufgabe {task.task.number} – {task.task.function} ({task.task.title}): "
             f"{task.points}/{task.max_points} Punkte"
-        )
+        ))
         if task.not_implemented:
-            lines += [f"  noch nicht implementiert: {task.task.function} löst NotImplementedError aus.", ""]
-            continue
-        for result in task.requirements:
-            mark = "✓" if result.passed else "✗"
-            lines.append(f"  {mark} {result.requirement.description} ({result.points}/{result.requirement.points})")
-            if not result.passed and not grading.notice:
-                lines += [f"      {message}" for message in result.messages[:MAX_MESSAGES]]
-                if len(result.messages) > MAX_MESSAGES:
-                    lines.append(f"      … und {len(result.messages) - MAX_MESSAGES} weitere Fälle.")
-                lines.append(f"      {result.requirement.pointer}")
+            lines.append(style.requirement.format(
+                f"noch nicht implementiert: {task.task.function} löst NotImplementedError aus."
+            ))
+        else:
+            for result in task.requirements:
+                mark = "✓" if result.passed else "✗"
+                lines.append(style.requirement.format(
+                    f"{mark} {result.requirement.description} ({result.points}/{result.requirement.points})"
+                ))
+                if not grading.notice:
+                    lines += [style.detail.format(sentence) for sentence in requirement_feedback(result, grading)]
         lines.append("")
-    lines.append(f"Punkte: {grading.points}/{grading.max_points}")
+    lines.append(style.total.format(f"{grading.points}/{grading.max_points}"))
     return "\n".join(lines)
+
+
+def scorecard(grading):
+    """The scorecard; its last line is ``Punkte: X/Y``."""
+    return render(grading, SCORECARD, [f"Bewertung von {grading.submission}", ""])
+
+
+def feedback_markdown(student, grading):
+    """The German feedback file of one student in a batch."""
+    return render(grading, MARKDOWN, [f"# Rückmeldung für {student}", "", f"Status: {grading.status}", ""]) + "\n"

@@ -8,9 +8,7 @@ import os
 
 import pytest
 
-from tests.grading.support import REFERENCE_FILE, MessageCapture, import_module_from
-
-SUBMISSION_VARIABLE = "CHECKPOINT_ABGABE"
+from tests.grading.support import REFERENCE_FILE, SUBMISSION_VARIABLE, MessageCapture, import_module_from
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ import contextlib
 import copy
 import importlib.util
 import logging
+import os
 import sys
 from collections import OrderedDict
 from pathlib import Path
@@ -12,7 +13,9 @@ import torch
 from torch import nn
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE_FILE = REPO / "solutions" / "checkpoints.py"
+SUBMISSION_VARIABLE = "CHECKPOINT_ABGABE"
+# The grader hands over a private copy of the reference; run directly, the tests use solutions/.
+REFERENCE_FILE = Path(os.environ.get("GRADER_REFERENCE", REPO / "solutions" / "checkpoints.py"))
 SAVED_EPOCH = 7
 TRAINED_LR = 0.01
 FRESH_LR = 0.5
