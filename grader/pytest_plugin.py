@@ -108,6 +108,10 @@ def explain(excinfo, config):
             f"Ihr Code hat {error} ausgelöst und damit versucht, das Programm zu beenden. "
             "Erwartet: Die Funktion kehrt normal zurück."
         )
+    if isinstance(error, MemoryError) or "can't allocate memory" in str(error):
+        return "speicher", (
+            f"Ihr Code hat mehr Speicher angefordert, als die Bewertung erlaubt: {excerpt(excinfo)}"
+        )
     return "ausnahme", f"Ihr Code löste eine unerwartete Ausnahme aus: {excerpt(excinfo)}"
 
 

@@ -41,7 +41,7 @@ class TaskResult:
 @dataclass
 class Grading:
     submission: str
-    status: str  # ok, Syntaxfehler, Zeitüberschreitung, Absturz
+    status: str  # ok, keine Abgabe, Syntaxfehler, Importfehler, Zeitüberschreitung, Speicherlimit, Absturz
     tasks: list
     notice: str = ""
 
@@ -73,7 +73,19 @@ def from_records(submission, records, status, missing_message, notice=""):
             result.passed = False
             result.messages.append(missing_message)
     tasks = [TaskResult(task, [by_requirement[r.id] for r in requirements_of(task)]) for task in TASKS]
-    return Grading(submission, status, tasks, notice)
+    causes = set().union(*(result.causes for result in by_requirement.values()))
+    return Grading(submission, overall_status(status, causes), tasks, notice)
+
+
+# The status of a completed run names the gravest kind of misbehaviour that a test recorded.
+STATUS_BY_CAUSE = (("import", "Importfehler"), ("zeit", "Zeitüberschreitung"), ("speicher", "Speicherlimit"),
+                   ("abbruch", "Absturz"))
+
+
+def overall_status(process_status, causes):
+    if process_status != "ok":
+        return process_status
+    return next((status for cause, status in STATUS_BY_CAUSE if cause in causes), "ok")
 
 
 def failed_everywhere(submission, status, message):

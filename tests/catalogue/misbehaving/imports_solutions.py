@@ -1,0 +1,1 @@
+from solutions.checkpoints import load_checkpoint, save_checkpoint  # noqa: F401

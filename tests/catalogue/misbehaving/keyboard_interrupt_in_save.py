@@ -1,0 +1,2 @@
+def save_checkpoint(model, optimizer, epoch, filename="checkpoint.pth"):
+    raise KeyboardInterrupt

@@ -1,0 +1,3 @@
+def save_checkpoint(model, optimizer, epoch, filename="checkpoint.pth"):
+    while True:
+        pass

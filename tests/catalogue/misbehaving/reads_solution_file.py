@@ -1,0 +1,3 @@
+from pathlib import Path
+
+exec((Path(__file__).resolve().parent.parent / "solutions" / "checkpoints.py").read_text())

@@ -1,0 +1,154 @@
+"""Grading a whole class: misbehaving submissions, determinism, and the exports."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+from grader.batch import FEEDBACK_FOLDER, GRADES_FILE, grade_all, summary
+from grader.rubric import REQUIREMENTS, max_points
+from tests.catalogue import CATALOGUE, REFERENCE, REPO, STUB, build_submission
+
+LIMITS = dict(test_timeout=2, timeout=90)
+FULL_1, FULL_2 = 10, 13
+
+# Submission → (base module, expected status, points of Aufgabe 1 and 2). The points are what the
+# genuine behaviour earns; nothing printed and no exit status counts.
+MISBEHAVING = {
+    "loop_at_import": (REFERENCE, "Zeitüberschreitung", 0, 0),
+    "loop_in_save": (REFERENCE, "Zeitüberschreitung", 0, FULL_2),
+    "sys_exit_at_import": (REFERENCE, "Importfehler", 0, 0),
+    "os_exit_at_import": (REFERENCE, "Absturz", 0, 0),
+    "sys_exit_in_load": (REFERENCE, "Absturz", FULL_1, 0),
+    "os_exit_in_load": (REFERENCE, "Absturz", FULL_1, 0),
+    "huge_allocation_in_save": (REFERENCE, "Speicherlimit", 0, FULL_2),
+    "fake_scorecard": (STUB, "ok", 0, 7),
+    "deletes_working_directory": (REFERENCE, "ok", FULL_1, FULL_2),
+    "keyboard_interrupt_in_save": (REFERENCE, "Absturz", 0, FULL_2),
+    "imports_solutions": (STUB, "Importfehler", 0, 0),
+    "reads_solution_file": (STUB, "Importfehler", 0, 0),
+}
+
+
+def make_class(root, names):
+    """A folder of submissions: the reference, the stub and catalogue entries."""
+    shutil.copytree(REPO / "solutions", root / "referenz", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "stummel").mkdir()
+    shutil.copy(STUB, root / "stummel" / "checkpoints.py")
+    for name, (folder, base) in names.items():
+        build_submission(CATALOGUE / folder / f"{name}.py", root / name, base)
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    root = tmp_path_factory.mktemp("klasse")
+    submissions = make_class(root / "abgaben", {name: ("misbehaving", base) for name, (base, *_) in MISBEHAVING.items()})
+    (submissions / "ohne_datei").mkdir()
+    output = root / "bewertung"
+    gradings = grade_all(submissions, output, workers=2, progress=False, **LIMITS)
+    with open(output / GRADES_FILE, encoding="utf-8", newline="") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    return gradings, rows, output
+
+
+@pytest.mark.parametrize("name", MISBEHAVING)
+def test_misbehaving_submission_gets_what_it_earns(graded_class, name):
+    _, rows, output = graded_class
+    _, status, points_1, points_2 = MISBEHAVING[name]
+    row = rows[name]
+    assert (row["status"], int(row["aufgabe1"]), int(row["aufgabe2"])) == (status, points_1, points_2), row
+    assert int(row["summe"]) == points_1 + points_2
+    feedback = (output / FEEDBACK_FOLDER / f"{name}.md").read_text(encoding="utf-8")
+    assert feedback.rstrip().endswith(f"**Punkte: {points_1 + points_2}/{max_points()}**")
+
+
+def test_well_behaved_neighbours_are_unaffected(graded_class):
+    _, rows, _ = graded_class
+    assert (rows["referenz"]["status"], rows["referenz"]["summe"]) == ("ok", str(max_points()))
+    assert (rows["stummel"]["status"], rows["stummel"]["summe"]) == ("ok", "0")
+
+
+def test_folder_without_module_is_reported(graded_class):
+    _, rows, output = graded_class
+    assert (rows["ohne_datei"]["status"], rows["ohne_datei"]["summe"]) == ("keine Abgabe", "0")
+    assert "keine Datei checkpoints.py" in (output / FEEDBACK_FOLDER / "ohne_datei.md").read_text(encoding="utf-8")
+
+
+def test_feedback_names_the_misbehaviour(graded_class):
+    _, _, output = graded_class
+    expectations = {
+        "loop_in_save": "Zeitüberschreitung: Der Test wurde nach 2 s abgebrochen",
+        "sys_exit_at_import": "lässt sich nicht importieren (Zeile",
+        "os_exit_in_load": "Der Prüfprozess wurde beendet",
+        "huge_allocation_in_save": "mehr Speicher angefordert, als die Bewertung erlaubt",
+        "keyboard_interrupt_in_save": "Ihr Code hat KeyboardInterrupt ausgelöst",
+        "imports_solutions": "ModuleNotFoundError: No module named 'solutions'",
+    }
+    for name, sentence in expectations.items():
+        assert sentence in (output / FEEDBACK_FOLDER / f"{name}.md").read_text(encoding="utf-8"), name
+
+
+def test_summary_counts_statuses_and_distribution(graded_class):
+    gradings, _, _ = graded_class
+    text = summary(gradings)
+    assert text.startswith(f"{len(gradings)} Abgaben bewertet: ")
+    assert "4 × Absturz" in text and "3 × Importfehler" in text
+    assert f"Aufgabe 1 (save_checkpoint, max. {FULL_1} P.)" in text
+
+
+def read_outputs(output):
+    files = [output / GRADES_FILE, *sorted((output / FEEDBACK_FOLDER).iterdir())]
+    return {file.name: file.read_bytes() for file in files}
+
+
+def test_same_results_twice_in_any_order_and_parallelism(tmp_path):
+    wrong = {name: ("wrong", REFERENCE) for name in ("strict_false", "epoch_off_by_one", "returns_tuple")}
+    submissions = make_class(tmp_path / "abgaben", wrong)
+    grade_all(submissions, tmp_path / "sequenziell", workers=1, progress=False, **LIMITS)
+    grade_all(submissions, tmp_path / "parallel", workers=2, progress=False, **LIMITS)
+    assert read_outputs(tmp_path / "sequenziell") == read_outputs(tmp_path / "parallel")
+
+
+def grader_cli(*arguments):
+    return subprocess.run([sys.executable, "-m", "grader", *arguments], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """Gradescope JSON and JUnit XML of a submission that fails exactly one requirement."""
+    root = tmp_path_factory.mktemp("export")
+    submission = build_submission(CATALOGUE / "wrong" / "strict_false.py", root / "abgabe")
+    result = grader_cli(str(submission), "--json", str(root / "results.json"), "--junit", str(root / "junit.xml"))
+    return result, json.loads((root / "results.json").read_text(encoding="utf-8")), ElementTree.parse(root / "junit.xml")
+
+
+def test_gradescope_json_matches_scorecard(exports):
+    result, document, _ = exports
+    total = int(result.stdout.strip().splitlines()[-1].removeprefix("Punkte: ").split("/")[0])
+    assert document["score"] == total == max_points() - 2
+    assert len(document["tests"]) == len(REQUIREMENTS)
+    assert sum(test["score"] for test in document["tests"]) == total
+    for test in document["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
+    failed = [test for test in document["tests"] if test["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["score"] == 0 and "anderen Schlüsselnamen" in failed[0]["output"]
+
+
+def test_junit_xml_matches_scorecard(exports):
+    _, _, tree = exports
+    cases = tree.getroot().findall("./testsuite/testcase")
+    assert len(cases) == len(REQUIREMENTS)
+    failures = [case for case in cases if case.find("failure") is not None]
+    assert [case.get("name").split(":")[0] for case in failures] == ["laden_andere_architektur"]
+    assert sum(int(suite.get("failures")) for suite in tree.getroot().findall("testsuite")) == 1
+
+
+def test_missing_submission_still_writes_a_zero_result(tmp_path):
+    result = grader_cli(str(tmp_path / "gibt_es_nicht"), "--json", str(tmp_path / "results.json"))
+    assert result.returncode == 2
+    assert json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["score"] == 0
