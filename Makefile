@@ -16,14 +16,19 @@ PYTHON := $(VENV)/bin/python
 SETUP := $(VENV)/.installiert
 endif
 
-.PHONY: help html test grade grade-all train clean
+.PHONY: help html html-student livehtml spelling doctest test grade grade-all gradescope train clean
 
 help:
 	@echo "make html               Kurs als HTML bauen (_build/html/index.html)"
+	@echo "make html-student       Ausgabe ohne Lösungen bauen (_build/html-student/)"
+	@echo "make livehtml           Kurs bei jeder Änderung neu bauen und im Browser zeigen"
+	@echo "make spelling           deutsche Rechtschreibprüfung der Lektionen und Docstrings"
+	@echo "make doctest            die Codebeispiele der Lektionen ausführen und ihre Ausgaben vergleichen"
 	@echo "make test               alle Tests des Projekts"
 	@echo "make grade              exercises/ bewerten (oder: make grade ABGABE=PFAD)"
 	@echo "                        JSON=results.json bzw. JUNIT=junit.xml schreiben zusätzlich Berichte"
 	@echo "make grade-all ABGABEN=ORDNER   alle Abgaben eines Kurses bewerten (Ergebnis: bewertung/)"
+	@echo "make gradescope         Autograder-Paket für Gradescope bauen (_build/gradescope.zip)"
 	@echo "make train              Trainingsdemo mit Ihren Funktionen (LOESUNG=1: mit der Musterlösung)"
 	@echo "make clean              Build-Ergebnisse löschen"
 
@@ -33,7 +38,20 @@ $(VENV)/.installiert: requirements.txt
 	touch $@
 
 html: $(SETUP)
-	$(PYTHON) -m sphinx -b html -c . source $(BUILDDIR)/html $(SPHINXOPTS)
+	$(PYTHON) -m sphinx -b html -c . -d $(BUILDDIR)/doctrees source $(BUILDDIR)/html $(SPHINXOPTS)
+
+# Ausgabe ohne Lösungen; die Doctrees liegen außerhalb, denn sie enthalten die ungefilterte Seite.
+html-student: $(SETUP)
+	$(PYTHON) -m sphinx -b html -t student -c . -d $(BUILDDIR)/doctrees-student source $(BUILDDIR)/html-student $(SPHINXOPTS)
+
+livehtml: $(SETUP)
+	$(PYTHON) -m sphinx_autobuild -b html -c . -d $(BUILDDIR)/doctrees source $(BUILDDIR)/html $(SPHINXOPTS) --watch solutions --watch exercises --watch course
+
+spelling: $(SETUP)
+	$(PYTHON) -m sphinx -b spelling -t spelling -c . -d $(BUILDDIR)/doctrees-spelling source $(BUILDDIR)/spelling $(SPHINXOPTS)
+
+doctest: $(SETUP)
+	$(PYTHON) -m sphinx -b doctest -c . -d $(BUILDDIR)/doctrees source $(BUILDDIR)/doctest $(SPHINXOPTS)
 
 test: $(SETUP)
 	$(PYTHON) -m pytest
@@ -46,6 +64,9 @@ ifndef ABGABEN
 	$(error Bitte den Ordner mit den Abgaben angeben: make grade-all ABGABEN=ORDNER)
 endif
 	@$(PYTHON) -m grader.batch "$(ABGABEN)" --ausgabe "$(AUSGABE)"
+
+gradescope: $(SETUP)
+	$(PYTHON) -m gradescope.package $(BUILDDIR)/gradescope.zip
 
 train: $(SETUP)
 	$(PYTHON) -m course.training $(if $(LOESUNG),--loesung)

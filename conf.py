@@ -18,6 +18,7 @@ language = "de"
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
+    "sphinx.ext.doctest",
     "sphinx_togglebutton",
     "sphinx_copybutton",
     "sphinxcontrib.programoutput",
@@ -32,6 +33,25 @@ autodoc_member_order = "bysource"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 
+# Der Kopierknopf lässt die Prompts ">>> " und "... " der Doctest-Beispiele weg.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+
 # Die Aufklappblöcke mit den Lösungen.
 togglebutton_hint = "Lösung anzeigen"
 togglebutton_hint_hide = "Lösung verbergen"
+
+# Rechtschreibprüfung (make spelling): braucht die C-Bibliothek Enchant und das deutsche
+# Hunspell-Wörterbuch (Debian: libenchant-2-2, hunspell-de-de), deshalb nur auf Wunsch geladen.
+if tags.has("spelling"):  # noqa: F821 (tags stellt Sphinx bereit)
+    extensions.append("sphinxcontrib.spelling")
+    spelling_lang = "de_DE"
+    spelling_word_list_filename = "wortliste.txt"
+    spelling_show_suggestions = True
+    spelling_warning = True
+
+# Ausgabe für Studierende (make html-student): ohne Musterlösungen. Die Lösungsblöcke der Lektionen
+# stehen in ".. only:: not student", die Seiten mit den vollständigen Lösungsmodulen fehlen ganz.
+if tags.has("student"):  # noqa: F821
+    exclude_patterns.append("*_source.rst")
+    suppress_warnings = ["toc.excluded"]  # gewollt: die Musterlösungen fehlen im Inhaltsverzeichnis

@@ -97,6 +97,8 @@ def run_tests(module, results_file, sandbox, timeout, test_timeout, memory_limit
         "PYTHONPATH": str(sandbox),
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
+        # One thread per grading process: the test models are tiny, and a batch runs one process per core.
+        "OMP_NUM_THREADS": "1",
         pytest_plugin.RESULTS_VARIABLE: str(results_file),
         pytest_plugin.SUBMISSION_NAME_VARIABLE: str(module),
         pytest_plugin.REFERENCE_VARIABLE: str(sandbox / ".referenz" / "checkpoints.py"),

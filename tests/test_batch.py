@@ -6,10 +6,12 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
+import zipfile
 
 import pytest
 
 from grader.batch import FEEDBACK_FOLDER, GRADES_FILE, grade_all, summary
+from gradescope.package import build as build_gradescope_zip
 from grader.rubric import REQUIREMENTS, max_points
 from tests.catalogue import CATALOGUE, REFERENCE, REPO, STUB, build_submission
 
@@ -152,3 +154,18 @@ def test_missing_submission_still_writes_a_zero_result(tmp_path):
     result = grader_cli(str(tmp_path / "gibt_es_nicht"), "--json", str(tmp_path / "results.json"))
     assert result.returncode == 2
     assert json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["score"] == 0
+
+
+def test_gradescope_package_grades_an_upload(tmp_path):
+    archive = build_gradescope_zip(tmp_path / "gradescope.zip")
+    source = tmp_path / "autograder" / "source"
+    shutil.unpack_archive(archive, source)
+    with zipfile.ZipFile(archive) as contents:  # unzip keeps these bits; shutil does not
+        assert all(contents.getinfo(name).external_attr >> 16 & 0o111 for name in ("setup.sh", "run_autograder"))
+    upload = tmp_path / "autograder" / "submission" / "exercises"
+    upload.mkdir(parents=True)
+    shutil.copy(REFERENCE, upload / "checkpoints.py")  # a student who uploads the whole folder
+    environment = {"AUTOGRADER_ROOT": str(tmp_path / "autograder"), "AUTOGRADER_PYTHON": sys.executable, "PATH": "/usr/bin:/bin"}
+    subprocess.run(["bash", str(source / "run_autograder")], env=environment, check=True, capture_output=True, timeout=300)
+    document = json.loads((tmp_path / "autograder" / "results" / "results.json").read_text(encoding="utf-8"))
+    assert document["score"] == max_points()
