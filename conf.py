@@ -40,6 +40,9 @@ copybutton_prompt_is_regexp = True
 # Die Aufklappblöcke mit den Lösungen.
 togglebutton_hint = "Lösung anzeigen"
 togglebutton_hint_hide = "Lösung verbergen"
+# Beim Drucken sind die Lösungen aufgeklappt (Papier lässt sich nicht anklicken). Ein Ausdruck ohne
+# Lösungen entsteht aus der Ausgabe für Studierende (make html-student).
+togglebutton_open_on_print = True
 
 # Rechtschreibprüfung (make spelling): braucht die C-Bibliothek Enchant und das deutsche
 # Hunspell-Wörterbuch (Debian: libenchant-2-2, hunspell-de-de), deshalb nur auf Wunsch geladen.
@@ -55,3 +58,6 @@ if tags.has("spelling"):  # noqa: F821 (tags stellt Sphinx bereit)
 if tags.has("student"):  # noqa: F821
     exclude_patterns.append("*_source.rst")
     suppress_warnings = ["toc.excluded"]  # gewollt: die Musterlösungen fehlen im Inhaltsverzeichnis
+
+html_static_path = ["source/_static"]
+html_favicon = "source/_static/favicon.svg"

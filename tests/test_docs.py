@@ -2,27 +2,12 @@
 
 import html
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 
 from grader.rubric import LESSON_PAGE, REQUIREMENTS
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    output = tmp_path_factory.mktemp("html")
-    result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(REPO), "-n", "-W", "--keep-going", "-q",
-         str(REPO / "source"), str(output)],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0 and result.stderr == "", result.stderr
-    return output
 
 
 def text_of(page):
