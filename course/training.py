@@ -26,9 +26,9 @@ TEST_FRACTION = 0.2
 
 
 class DigitsCNN(nn.Module):
-    """Kleines CNN für 8×8-Graustufenbilder mit zehn Klassen (Ziffern 0–9)."""
+    """Kleines CNN für 8×8-Graustufenbilder mit zehn Klassen (Ziffern 0–9), wahlweise mit Dropout."""
 
-    def __init__(self):
+    def __init__(self, dropout=0.0):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(1, 16, kernel_size=3, padding=1),
@@ -40,7 +40,7 @@ class DigitsCNN(nn.Module):
             nn.ReLU(),
             nn.MaxPool2d(2),
         )
-        self.classifier = nn.Linear(32 * 2 * 2, 10)
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(32 * 2 * 2, 10))
 
     def forward(self, images):
         return self.classifier(self.features(images).flatten(1))

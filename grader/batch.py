@@ -60,7 +60,7 @@ def write_results(gradings, output):
         writer = csv.writer(file)
         writer.writerow(csv_header(TASKS))
         for student, grading in gradings.items():
-            writer.writerow(csv_row(student, grading))
+            writer.writerow(csv_row(student, grading, TASKS))
             (feedback / f"{student}.md").write_text(feedback_markdown(student, grading), encoding="utf-8")
 
 
@@ -77,14 +77,19 @@ def summary(gradings):
     mean = sum(grading.points for grading in values) / len(values)
     lines = [
         f"{len(values)} Abgaben bewertet: " + ", ".join(f"{count} × {status}" for status, count in sorted(statuses.items())),
-        f"Mittelwert: {german(mean)} von {values[0].max_points} Punkten",
+        f"Mittelwert: {german(mean)} von {max(grading.max_points for grading in values)} Punkten",
     ]
-    for index, task in enumerate(TASKS):
-        points = Counter(grading.tasks[index].points for grading in values)
-        task_max = values[0].tasks[index].max_points
+    for task in TASKS:
+        results = [grading.task(task.number) for grading in values if grading.task(task.number)]
+        if not results:
+            continue
+        points = Counter(result.points for result in results)
         distribution = ", ".join(f"{p} P.: {points[p]}×" for p in sorted(points, reverse=True))
-        task_mean = sum(grading.tasks[index].points for grading in values) / len(values)
-        lines.append(f"Aufgabe {task.number} ({task.function}, max. {task_max} P.): Mittel {german(task_mean)}; {distribution}")
+        task_mean = sum(result.points for result in results) / len(results)
+        lines.append(
+            f"Aufgabe {task.number} ({task.name}, max. {results[0].max_points} P.): "
+            f"Mittel {german(task_mean)}; {distribution}"
+        )
     return "\n".join(lines)
 
 

@@ -15,11 +15,11 @@ def gradescope_json(grading):
         for result in task.requirements:
             tests.append(
                 {
-                    "name": f"Aufgabe {task.task.number} ({task.task.function}): {result.requirement.description}",
+                    "name": f"Aufgabe {task.task.number} ({task.task.name}): {result.requirement.description}",
                     "score": result.points,
                     "max_score": result.requirement.points,
                     "status": "passed" if result.passed else "failed",
-                    "output": "\n".join(requirement_feedback(result, grading)),
+                    "output": "\n".join(requirement_feedback(result, task)),
                     "visibility": "visible",
                 }
             )
@@ -40,13 +40,13 @@ def junit_xml(grading):
         failed = [result for result in task.requirements if not result.passed]
         suite = ElementTree.SubElement(
             suites, "testsuite",
-            name=f"Aufgabe {task.task.number} – {task.task.function}",
+            name=f"Aufgabe {task.task.number} – {task.task.name}",
             tests=str(len(task.requirements)), failures=str(len(failed)), errors="0", skipped="0",
         )
         for result in task.requirements:
             case = ElementTree.SubElement(
                 suite, "testcase",
-                classname=f"aufgabe{task.task.number}.{task.task.function}",
+                classname=f"aufgabe{task.task.number}",
                 name=f"{result.requirement.id}: {result.requirement.description}",
             )
             ElementTree.SubElement(case, "properties").extend(
@@ -56,7 +56,7 @@ def junit_xml(grading):
                 ]
             )
             if not result.passed:
-                feedback = requirement_feedback(result, grading)
+                feedback = requirement_feedback(result, task)
                 failure = ElementTree.SubElement(case, "failure", message=feedback[0] if feedback else "")
                 failure.text = "\n".join(feedback)
     ElementTree.indent(suites)
@@ -67,5 +67,7 @@ def csv_header(tasks):
     return ["student"] + [f"aufgabe{task.number}" for task in tasks] + ["summe", "max", CSV_STATUS_COLUMN]
 
 
-def csv_row(student, grading):
-    return [student] + [task.points for task in grading.tasks] + [grading.points, grading.max_points, grading.status]
+def csv_row(student, grading, tasks):
+    """One row of noten.csv; a task that was not graded stays empty."""
+    points = [grading.task(task.number).points if grading.task(task.number) else "" for task in tasks]
+    return [student] + points + [grading.points, grading.max_points, grading.status]

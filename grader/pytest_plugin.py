@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from grader.rubric import REQUIREMENTS_BY_ID, TASKS_BY_NUMBER
 from tests.grading.support import (
+    REFERENCE_VARIABLE,
     SUBMISSION_VARIABLE,
     GradingFailure,
     SubmissionAborted,
@@ -21,8 +23,7 @@ from tests.grading.support import (
 )
 
 RESULTS_VARIABLE = "GRADER_RESULTS"
-SUBMISSION_NAME_VARIABLE = SUBMISSION_VARIABLE
-REFERENCE_VARIABLE = "GRADER_REFERENCE"
+MODULES_VARIABLE = "GRADER_MODULES"
 MEMORY_LIMIT_VARIABLE = "GRADER_MEMORY_LIMIT"
 MAX_EXCERPT = 300
 
@@ -51,6 +52,21 @@ _failure_key = pytest.StashKey()
 def requirement_of(item):
     marker = item.get_closest_marker("requirement")
     return marker.args[0] if marker else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Grade only the lessons whose modules the submission holds (all, if not told otherwise)."""
+    modules = os.environ.get(MODULES_VARIABLE)
+    if modules is None:
+        return
+    wanted = set(modules.split(","))
+    selected, deselected = [], []
+    for item in items:
+        task = TASKS_BY_NUMBER[REQUIREMENTS_BY_ID[requirement_of(item)].task]
+        (selected if task.lesson.module in wanted else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
 
 
 def pytest_collection_finish(session):
@@ -125,11 +141,11 @@ def excerpt(excinfo):
     text = f"{type(error).__name__}: {error}"
     if len(text) > MAX_EXCERPT:
         text = text[:MAX_EXCERPT] + " …"
-    submission = Path(os.environ.get(SUBMISSION_NAME_VARIABLE, "")).resolve()
+    submission = Path(os.environ.get(SUBMISSION_VARIABLE, "")).resolve()
     own_frames = [
-        frame for frame in traceback.extract_tb(excinfo.tb) if Path(frame.filename).resolve() == submission
+        frame for frame in traceback.extract_tb(excinfo.tb) if Path(frame.filename).resolve().parent == submission
     ]
     if own_frames:
         frame = own_frames[-1]
-        text += f" ({submission.name}, Zeile {frame.lineno}: {frame.line})"
+        text += f" ({Path(frame.filename).name}, Zeile {frame.lineno}: {frame.line})"
     return text

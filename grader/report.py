@@ -17,28 +17,33 @@ SCORECARD = Style(task="{}", requirement="  {}", detail="      {}", total="Punkt
 MARKDOWN = Style(task="## {}\n", requirement="- {}", detail="  - {}", total="**Punkte: {}**")
 
 
-def requirement_feedback(result, grading):
+def requirement_feedback(result, task_result):
     """The German sentences for one requirement: what went wrong and where to read up (empty: passed)."""
     if result.passed:
         return []
-    if grading.notice:  # e.g. a syntax error: said once at the top, not per requirement
-        return [grading.notice]
+    if task_result.notice:  # e.g. a syntax error: said once for the task, not per requirement
+        return [task_result.notice]
     sentences = list(result.messages[:MAX_MESSAGES])
     if len(result.messages) > MAX_MESSAGES:
         sentences.append(f"… und {len(result.messages) - MAX_MESSAGES} weitere Fälle.")
     return sentences + [result.requirement.pointer]
 
 
+def task_heading(task_result):
+    task = task_result.task
+    return f"Aufgabe {task.number} – {task.name} ({task.title}): {task_result.points}/{task_result.max_points} Punkte"
+
+
 def render(grading, style, header):
-    lines = header + ([grading.notice, ""] if grading.notice else [])
+    lines = list(header)
     for task in grading.tasks:
-        lines.append(style.task.format(
-            f"Aufgabe {task.task.number} – {task.task.function} ({task.task.title}): "
-            f"{task.points}/{task.max_points} Punkte"
-        ))
-        if task.not_implemented:
+        lines.append(style.task.format(task_heading(task)))
+        if task.notice:
+            lines.append(style.requirement.format(task.notice))
+        elif task.not_implemented:
+            verb = "löst" if len(task.task.functions) == 1 else "lösen"
             lines.append(style.requirement.format(
-                f"noch nicht implementiert: {task.task.function} löst NotImplementedError aus."
+                f"noch nicht implementiert: {task.task.name} {verb} NotImplementedError aus."
             ))
         else:
             for result in task.requirements:
@@ -46,8 +51,7 @@ def render(grading, style, header):
                 lines.append(style.requirement.format(
                     f"{mark} {result.requirement.description} ({result.points}/{result.requirement.points})"
                 ))
-                if not grading.notice:
-                    lines += [style.detail.format(sentence) for sentence in requirement_feedback(result, grading)]
+                lines += [style.detail.format(sentence) for sentence in requirement_feedback(result, task)]
         lines.append("")
     lines.append(style.total.format(f"{grading.points}/{grading.max_points}"))
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from grader.rubric import REQUIREMENTS, TASKS, requirements_of
+from grader.rubric import REQUIREMENTS_BY_ID, TASKS, requirements_of
 
 NOT_IMPLEMENTED = "nicht_implementiert"
 
@@ -23,6 +23,7 @@ class RequirementResult:
 class TaskResult:
     task: object
     requirements: list
+    notice: str = ""  # why none of the task's tests could run (missing file, syntax error)
 
     @property
     def points(self):
@@ -43,7 +44,6 @@ class Grading:
     submission: str
     status: str  # ok, keine Abgabe, Syntaxfehler, Importfehler, Zeitüberschreitung, Speicherlimit, Absturz
     tasks: list
-    notice: str = ""
 
     @property
     def points(self):
@@ -53,12 +53,22 @@ class Grading:
     def max_points(self):
         return sum(task.max_points for task in self.tasks)
 
+    def task(self, number):
+        return next((task for task in self.tasks if task.task.number == number), None)
 
-def from_records(submission, records, status, missing_message, notice=""):
-    """Combine the test records: a requirement counts only if every one of its tests passed."""
+
+def from_records(submission, records, tasks, status, missing_message, notices=None):
+    """Combine the test records: a requirement counts only if every one of its tests passed.
+
+    ``tasks`` are the graded tasks; ``notices`` maps a task number to the reason why none of its
+    tests ran. A requirement without any finished test fails with ``missing_message``.
+    """
+    notices = notices or {}
     collected = next((r["tests"] for r in records if r["kind"] == "collected"), [])
     finished = {r["nodeid"]: r for r in records if r["kind"] == "test"}
-    by_requirement = {requirement.id: RequirementResult(requirement, passed=True) for requirement in REQUIREMENTS}
+    by_requirement = {
+        requirement.id: RequirementResult(requirement, passed=True) for task in tasks for requirement in requirements_of(task)
+    }
     for test in collected:
         result = by_requirement[test["requirement"]]
         record = finished.get(test["nodeid"], {"passed": False, "cause": "fehlt", "message": missing_message})
@@ -71,10 +81,14 @@ def from_records(submission, records, status, missing_message, notice=""):
     for requirement_id, result in by_requirement.items():
         if requirement_id not in tested:
             result.passed = False
-            result.messages.append(missing_message)
-    tasks = [TaskResult(task, [by_requirement[r.id] for r in requirements_of(task)]) for task in TASKS]
-    causes = set().union(*(result.causes for result in by_requirement.values()))
-    return Grading(submission, overall_status(status, causes), tasks, notice)
+            notice = notices.get(REQUIREMENTS_BY_ID[requirement_id].task)
+            result.messages.append(notice or missing_message)
+    task_results = [
+        TaskResult(task, [by_requirement[r.id] for r in requirements_of(task)], notices.get(task.number, ""))
+        for task in tasks
+    ]
+    causes = set().union(set(), *(result.causes for result in by_requirement.values()))
+    return Grading(submission, overall_status(status, causes), task_results)
 
 
 # The status of a completed run names the gravest kind of misbehaviour that a test recorded.
@@ -88,6 +102,6 @@ def overall_status(process_status, causes):
     return next((status for cause, status in STATUS_BY_CAUSE if cause in causes), "ok")
 
 
-def failed_everywhere(submission, status, message):
-    """A grading in which nothing could run (e.g. a syntax error): every requirement fails."""
-    return from_records(submission, [], status, message, notice=message)
+def failed_everywhere(submission, status, message, tasks=TASKS):
+    """A grading in which nothing could run (e.g. no submission at all): every requirement fails."""
+    return from_records(submission, [], tasks, status, message, {task.number: message for task in tasks})

@@ -1,4 +1,4 @@
-"""The single source of truth for what is graded: tasks, requirements, points, lesson pointers.
+"""The single source of truth for what is graded: lessons, tasks, requirements, points, pointers.
 
 Every grading test carries ``@pytest.mark.requirement(<id>)`` with an id from this table; the
 scorecard (and every export) is derived from the results recorded per requirement.
@@ -6,14 +6,28 @@ scorecard (and every export) is derived from the results recorded per requiremen
 
 from dataclasses import dataclass
 
-LESSON_PAGE = "checkpoints.html"
+
+@dataclass(frozen=True)
+class Lesson:
+    page: str  # the lesson's document name in source/
+    title: str
+    module: str  # the file students fill in: exercises/<module>.py
+
+    @property
+    def filename(self):
+        return f"{self.module}.py"
 
 
 @dataclass(frozen=True)
 class Task:
     number: int
-    function: str
+    lesson: Lesson
+    functions: tuple
     title: str
+
+    @property
+    def name(self):
+        return ", ".join(self.functions)
 
 
 @dataclass(frozen=True)
@@ -27,19 +41,32 @@ class Requirement:
 
     @property
     def pointer(self):
-        return f"Siehe Lektion „Checkpoints“, Abschnitt „{self.section_title}“ ({LESSON_PAGE}#{self.section})."
+        lesson = TASKS_BY_NUMBER[self.task].lesson
+        return f"Siehe Lektion „{lesson.title}“, Abschnitt „{self.section_title}“ ({lesson.page}.html#{self.section})."
 
+
+CHECKPOINTS = Lesson("checkpoints", "Checkpoints", "checkpoints")
+EXACT_RESUME = Lesson("trainingszustand", "Training exakt fortsetzen", "training_state")
+LESSONS = (CHECKPOINTS, EXACT_RESUME)
 
 TASKS = (
-    Task(1, "save_checkpoint", "Checkpoint speichern"),
-    Task(2, "load_checkpoint", "Checkpoint laden"),
+    Task(1, CHECKPOINTS, ("save_checkpoint",), "Checkpoint speichern"),
+    Task(2, CHECKPOINTS, ("load_checkpoint",), "Checkpoint laden"),
+    Task(3, EXACT_RESUME, ("capture_rng_states", "save_training_state"), "Trainingszustand speichern"),
+    Task(4, EXACT_RESUME, ("restore_rng_states", "resume_training_state"), "Training exakt fortsetzen"),
 )
+TASKS_BY_NUMBER = {task.number: task for task in TASKS}
 
 _SAVE = ("aufgabe-1", "Aufgabe 1: Checkpoint speichern")
 _CONTENT = ("checkpoint-inhalt", "Was gehört in einen Checkpoint?")
 _LOAD = ("aufgabe-2", "Aufgabe 2: Checkpoint laden")
 _ERRORS = ("unbrauchbare-dateien", "Fehlende und unbrauchbare Dateien")
 _SAFETY = ("weights-only", "Sicher laden mit weights_only=True")
+_STATE = ("aufgabe-3", "Aufgabe 3: Trainingszustand speichern")
+_RNG = ("zufallsgeneratoren", "Zufallszahlengeneratoren")
+_NUMPY = ("numpy-weights-only", "NumPy-Zustände und weights_only")
+_RESUME = ("aufgabe-4", "Aufgabe 4: Training exakt fortsetzen")
+_ORDER = ("reihenfolge", "Die richtige Reihenfolge beim Fortsetzen")
 
 REQUIREMENTS = (
     Requirement("speichern_datei", 1, 1, "Die Datei entsteht unter dem angegebenen Namen", *_SAVE),
@@ -57,6 +84,13 @@ REQUIREMENTS = (
     Requirement("laden_unbrauchbare_datei", 2, 2, "Unbrauchbare Datei: Meldung und Rückgabe 0", *_ERRORS),
     Requirement("laden_andere_architektur", 2, 2, "Checkpoint eines anderen Modells: Meldung und Rückgabe 0", *_ERRORS),
     Requirement("laden_sicher", 2, 2, "Eine manipulierte Datei führt keinen Code aus", *_SAFETY),
+    Requirement("zustand_inhalt", 3, 2, "Alle state_dicts und progress unverändert im Checkpoint", *_STATE),
+    Requirement("zustand_weights_only", 3, 2, "Ladbar mit weights_only=True und leerer Allowlist", *_NUMPY),
+    Requirement("zustand_zufall", 3, 2, "Die Zufallszustände von torch, NumPy und Python sind gesichert", *_RNG),
+    Requirement("fortsetzen_epochenende", 4, 3, "Fortsetzen am Epochenende: bitgenau wie ohne Unterbrechung", *_RESUME),
+    Requirement("fortsetzen_epochenmitte", 4, 3, "Fortsetzen mitten in der Epoche: bitgenau wie ohne Unterbrechung", *_ORDER),
+    Requirement("fortsetzen_zufall", 4, 2, "Nach dem Fortsetzen ziehen torch, NumPy und Python dieselben Zufallszahlen", *_RNG),
+    Requirement("fortsetzen_fehlende_datei", 4, 1, "Fehlende oder unbrauchbare Datei: Meldung und (None, None)", *_RESUME),
 )
 
 REQUIREMENTS_BY_ID = {requirement.id: requirement for requirement in REQUIREMENTS}
@@ -66,6 +100,9 @@ def requirements_of(task):
     return [requirement for requirement in REQUIREMENTS if requirement.task == task.number]
 
 
-def max_points(task=None):
-    selected = REQUIREMENTS if task is None else requirements_of(task)
-    return sum(requirement.points for requirement in selected)
+def tasks_of(lesson):
+    return [task for task in TASKS if task.lesson == lesson]
+
+
+def max_points(tasks=TASKS):
+    return sum(requirement.points for task in tasks for requirement in requirements_of(task))

@@ -1,8 +1,9 @@
 """Grade one submission: run the grading tests in a separate process with time and memory limits.
 
 The grading process runs in a sandbox folder that holds copies of the grading tests, the plugin,
-the reference solution (under a path that is no importable package) and the submission. The
-repository is not on its import path, so the submission cannot import ``solutions``.
+the course code, the reference solutions (under a path that is no importable package) and the
+submission. The repository is not on its import path, so the submission cannot import
+``solutions``.
 """
 
 import json
@@ -15,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 from grader import pytest_plugin
-from grader.results import failed_everywhere, from_records
+from grader.results import from_records
+from grader.rubric import tasks_of
 from grader.submission import locate, syntax_error
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,53 +39,69 @@ class InternalError(Exception):
 
 def grade(path, timeout=SUBMISSION_TIMEOUT_SECONDS, test_timeout=TEST_TIMEOUT_SECONDS,
           memory_limit=MEMORY_LIMIT_BYTES, label=None):
-    """Grade the submission at ``path`` (a ``checkpoints.py`` or a folder holding one).
+    """Grade the submission at ``path``: a lesson's module (e.g. ``checkpoints.py``) or a folder like ``exercises/``.
 
     ``test_timeout`` limits each grading test, ``timeout`` the whole run (both in seconds),
     ``memory_limit`` the address space of the grading process. ``label`` names the submission
     in the feedback (default: the path as given).
     """
     label = label or str(path)
-    module = locate(path)
-    problem = syntax_error(module)
-    if problem:
-        return failed_everywhere(label, "Syntaxfehler", problem)
-    with tempfile.TemporaryDirectory(prefix="bewertung-") as sandbox:
-        sandbox = Path(sandbox)
-        staged = stage(Path(path), module, sandbox)
-        results_file = sandbox / "ergebnisse.jsonl"
-        status, output = run_tests(staged, results_file, sandbox, timeout, test_timeout, memory_limit)
-        records = read_records(results_file)
-    collected = next((record["tests"] for record in records if record["kind"] == "collected"), None)
-    if not collected:
-        raise InternalError(f"Die Bewertungstests ließen sich nicht starten:\n{output[-2000:]}")
-    finished = {record["nodeid"] for record in records if record["kind"] == "test"}
-    if status == "ok" and any(test["nodeid"] not in finished for test in collected):
-        status = "Absturz"  # the process ended early, even if with exit status 0
-    return from_records(label, records, status, MISSING_MESSAGES[status].format(timeout=timeout))
+    folder, lessons = locate(path)
+    tasks = [task for lesson in lessons for task in tasks_of(lesson)]
+    notices, runnable, syntax_errors = {}, [], False
+    for lesson in lessons:
+        module = folder / lesson.filename
+        problem = syntax_error(module) if module.is_file() else f"Die Datei {lesson.filename} fehlt in der Abgabe."
+        syntax_errors |= module.is_file() and problem is not None
+        if problem:
+            notices.update({task.number: problem for task in tasks_of(lesson)})
+        else:
+            runnable.append(lesson)
+    status, records = "ok", []
+    if runnable:
+        with tempfile.TemporaryDirectory(prefix="bewertung-") as sandbox:
+            sandbox = Path(sandbox)
+            submission = stage(Path(path), folder, runnable, sandbox)
+            results_file = sandbox / "ergebnisse.jsonl"
+            status, output = run_tests(submission, runnable, results_file, sandbox, timeout, test_timeout, memory_limit)
+            records = read_records(results_file)
+        collected = next((record["tests"] for record in records if record["kind"] == "collected"), None)
+        if not collected:
+            raise InternalError(f"Die Bewertungstests ließen sich nicht starten:\n{output[-2000:]}")
+        finished = {record["nodeid"] for record in records if record["kind"] == "test"}
+        if status == "ok" and any(test["nodeid"] not in finished for test in collected):
+            status = "Absturz"  # the process ended early, even if with exit status 0
+    missing = MISSING_MESSAGES[status].format(timeout=timeout)
+    if status == "ok" and syntax_errors:
+        status = "Syntaxfehler"
+    return from_records(label, records, tasks, status, missing, notices)
 
 
-def stage(path, module, sandbox):
-    """Copy grading tests, plugin, reference and submission into the sandbox; return the submission's copy."""
+def stage(path, folder, lessons, sandbox):
+    """Copy grading tests, plugin, course code, reference and submission into the sandbox.
+
+    Returns the submission's folder in the sandbox.
+    """
     shutil.copytree(REPO / "tests" / "grading", sandbox / "tests" / "grading", ignore=NOT_COPIED)
     (sandbox / "tests" / "__init__.py").touch()
     (sandbox / "grader").mkdir()
-    for name in ("__init__.py", "pytest_plugin.py"):
+    for name in ("__init__.py", "pytest_plugin.py", "rubric.py"):
         shutil.copy(REPO / "grader" / name, sandbox / "grader" / name)
+    shutil.copytree(REPO / "course", sandbox / "course", ignore=NOT_COPIED)
     shutil.copy(REPO / "pytest.ini", sandbox / "pytest.ini")
-    (sandbox / ".referenz").mkdir()
-    shutil.copy(REPO / "solutions" / "checkpoints.py", sandbox / ".referenz" / "checkpoints.py")
+    shutil.copytree(REPO / "solutions", sandbox / ".referenz", ignore=NOT_COPIED)
     submission = sandbox / "abgabe"
     if path.is_dir():
         shutil.copytree(path, submission, ignore=NOT_COPIED)
     else:
         submission.mkdir()
-        shutil.copy(module, submission / module.name)
+        for lesson in lessons:
+            shutil.copy(folder / lesson.filename, submission / lesson.filename)
     (sandbox / "arbeitsverzeichnis").mkdir()
-    return submission / module.name
+    return submission
 
 
-def run_tests(module, results_file, sandbox, timeout, test_timeout, memory_limit):
+def run_tests(submission, lessons, results_file, sandbox, timeout, test_timeout, memory_limit):
     """Run pytest on the grading tests; return the status of the process and its output."""
     command = [
         sys.executable, "-m", "pytest", str(sandbox / "tests" / "grading"),
@@ -100,8 +118,9 @@ def run_tests(module, results_file, sandbox, timeout, test_timeout, memory_limit
         # One thread per grading process: the test models are tiny, and a batch runs one process per core.
         "OMP_NUM_THREADS": "1",
         pytest_plugin.RESULTS_VARIABLE: str(results_file),
-        pytest_plugin.SUBMISSION_NAME_VARIABLE: str(module),
-        pytest_plugin.REFERENCE_VARIABLE: str(sandbox / ".referenz" / "checkpoints.py"),
+        pytest_plugin.SUBMISSION_VARIABLE: str(submission),
+        pytest_plugin.MODULES_VARIABLE: ",".join(lesson.module for lesson in lessons),
+        pytest_plugin.REFERENCE_VARIABLE: str(sandbox / ".referenz"),
         pytest_plugin.MEMORY_LIMIT_VARIABLE: str(memory_limit),
     }
     # A session of its own, so that a timeout ends the submission's child processes as well.

@@ -1,8 +1,8 @@
-"""Find the ``checkpoints.py`` of a submission and check its syntax before anything runs."""
+"""Find the modules of a submission and check their syntax before anything runs."""
 
 from pathlib import Path
 
-MODULE_NAME = "checkpoints.py"
+from grader.rubric import LESSONS
 
 
 class SubmissionNotFound(Exception):
@@ -10,17 +10,22 @@ class SubmissionNotFound(Exception):
 
 
 def locate(path):
-    """Return the ``checkpoints.py`` of a submission: the file itself or a folder holding it."""
+    """Return ``(folder, lessons)``: where the submission's modules lie and which lessons it covers.
+
+    A single file grades the lesson it belongs to; a folder laid out like ``exercises/`` grades
+    every lesson (a module missing from it then scores zero).
+    """
     path = Path(path)
+    names = ", ".join(lesson.filename for lesson in LESSONS)
     if path.is_dir():
-        candidate = path / MODULE_NAME
-        if candidate.is_file():
-            return candidate
-        raise SubmissionNotFound(f"Im Ordner {path} liegt keine Datei {MODULE_NAME}.")
+        if not any((path / lesson.filename).is_file() for lesson in LESSONS):
+            raise SubmissionNotFound(f"Im Ordner {path} liegt keine der Dateien {names}.")
+        return path, LESSONS
     if path.is_file():
-        if path.name != MODULE_NAME:
-            raise SubmissionNotFound(f"Die Abgabe muss {MODULE_NAME} heißen, nicht {path.name}.")
-        return path
+        lessons = tuple(lesson for lesson in LESSONS if lesson.filename == path.name)
+        if not lessons:
+            raise SubmissionNotFound(f"Die Abgabe muss eine der Dateien {names} sein, nicht {path.name}.")
+        return path.parent, lessons
     raise SubmissionNotFound(f"Die Abgabe {path} gibt es nicht.")
 
 

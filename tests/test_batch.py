@@ -12,10 +12,12 @@ import pytest
 
 from grader.batch import FEEDBACK_FOLDER, GRADES_FILE, grade_all, summary
 from gradescope.package import build as build_gradescope_zip
-from grader.rubric import REQUIREMENTS, max_points
+from grader.rubric import CHECKPOINTS, max_points, requirements_of, tasks_of
 from tests.catalogue import CATALOGUE, REFERENCE, REPO, STUB, build_submission
 
-LIMITS = dict(test_timeout=2, timeout=90)
+LIMITS = dict(test_timeout=2, timeout=180)
+LESSON_ONE = tasks_of(CHECKPOINTS)
+LESSON_ONE_REQUIREMENTS = [requirement for task in LESSON_ONE for requirement in requirements_of(task)]
 FULL_1, FULL_2 = 10, 13
 
 # Submission → (base module, expected status, points of Aufgabe 1 and 2). The points are what the
@@ -78,7 +80,7 @@ def test_well_behaved_neighbours_are_unaffected(graded_class):
 def test_folder_without_module_is_reported(graded_class):
     _, rows, output = graded_class
     assert (rows["ohne_datei"]["status"], rows["ohne_datei"]["summe"]) == ("keine Abgabe", "0")
-    assert "keine Datei checkpoints.py" in (output / FEEDBACK_FOLDER / "ohne_datei.md").read_text(encoding="utf-8")
+    assert "keine der Dateien checkpoints.py" in (output / FEEDBACK_FOLDER / "ohne_datei.md").read_text(encoding="utf-8")
 
 
 def test_feedback_names_the_misbehaviour(graded_class):
@@ -124,7 +126,7 @@ def grader_cli(*arguments):
 def exports(tmp_path_factory):
     """Gradescope JSON and JUnit XML of a submission that fails exactly one requirement."""
     root = tmp_path_factory.mktemp("export")
-    submission = build_submission(CATALOGUE / "wrong" / "strict_false.py", root / "abgabe")
+    submission = build_submission(CATALOGUE / "wrong" / "strict_false.py", root / "abgabe") / "checkpoints.py"
     result = grader_cli(str(submission), "--json", str(root / "results.json"), "--junit", str(root / "junit.xml"))
     return result, json.loads((root / "results.json").read_text(encoding="utf-8")), ElementTree.parse(root / "junit.xml")
 
@@ -132,8 +134,8 @@ def exports(tmp_path_factory):
 def test_gradescope_json_matches_scorecard(exports):
     result, document, _ = exports
     total = int(result.stdout.strip().splitlines()[-1].removeprefix("Punkte: ").split("/")[0])
-    assert document["score"] == total == max_points() - 2
-    assert len(document["tests"]) == len(REQUIREMENTS)
+    assert document["score"] == total == max_points(LESSON_ONE) - 2
+    assert len(document["tests"]) == len(LESSON_ONE_REQUIREMENTS)
     assert sum(test["score"] for test in document["tests"]) == total
     for test in document["tests"]:
         assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
@@ -144,7 +146,7 @@ def test_gradescope_json_matches_scorecard(exports):
 def test_junit_xml_matches_scorecard(exports):
     _, _, tree = exports
     cases = tree.getroot().findall("./testsuite/testcase")
-    assert len(cases) == len(REQUIREMENTS)
+    assert len(cases) == len(LESSON_ONE_REQUIREMENTS)
     failures = [case for case in cases if case.find("failure") is not None]
     assert [case.get("name").split(":")[0] for case in failures] == ["laden_andere_architektur"]
     assert sum(int(suite.get("failures")) for suite in tree.getroot().findall("testsuite")) == 1
@@ -162,9 +164,8 @@ def test_gradescope_package_grades_an_upload(tmp_path):
     shutil.unpack_archive(archive, source)
     with zipfile.ZipFile(archive) as contents:  # unzip keeps these bits; shutil does not
         assert all(contents.getinfo(name).external_attr >> 16 & 0o111 for name in ("setup.sh", "run_autograder"))
-    upload = tmp_path / "autograder" / "submission" / "exercises"
-    upload.mkdir(parents=True)
-    shutil.copy(REFERENCE, upload / "checkpoints.py")  # a student who uploads the whole folder
+    upload = tmp_path / "autograder" / "submission" / "exercises"  # a student who uploads the whole folder
+    shutil.copytree(REPO / "solutions", upload, ignore=shutil.ignore_patterns("__pycache__"))
     environment = {"AUTOGRADER_ROOT": str(tmp_path / "autograder"), "AUTOGRADER_PYTHON": sys.executable, "PATH": "/usr/bin:/bin"}
     subprocess.run(["bash", str(source / "run_autograder")], env=environment, check=True, capture_output=True, timeout=300)
     document = json.loads((tmp_path / "autograder" / "results" / "results.json").read_text(encoding="utf-8"))

@@ -6,31 +6,39 @@ import inspect
 
 import pytest
 
-from grader.rubric import TASKS
+from grader.rubric import LESSONS, tasks_of
 
-exercises = importlib.import_module("exercises.checkpoints")
-solutions = importlib.import_module("solutions.checkpoints")
+PAIRS = {
+    lesson.module: (importlib.import_module(f"exercises.{lesson.module}"), importlib.import_module(f"solutions.{lesson.module}"))
+    for lesson in LESSONS
+}
+FUNCTIONS = [(module, name) for module, (_, reference) in PAIRS.items() for name in sorted(vars(reference))
+             if inspect.isfunction(getattr(reference, name)) and not name.startswith("_")]
 
 
 def public_functions(module):
     return {name for name, value in vars(module).items() if inspect.isfunction(value) and not name.startswith("_")}
 
 
-def test_same_public_functions():
-    assert public_functions(exercises) == public_functions(solutions) == {task.function for task in TASKS}
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.module)
+def test_same_public_functions_as_the_tasks_name(lesson):
+    stub, reference = PAIRS[lesson.module]
+    named = {function for task in tasks_of(lesson) for function in task.functions}
+    assert public_functions(stub) == public_functions(reference) == named
 
 
-@pytest.mark.parametrize("name", sorted(public_functions(solutions)))
-def test_same_signature_and_docstring(name):
-    stub, reference = getattr(exercises, name), getattr(solutions, name)
+@pytest.mark.parametrize("module, name", FUNCTIONS)
+def test_same_signature_and_docstring(module, name):
+    stub, reference = (getattr(side, name) for side in PAIRS[module])
     assert inspect.signature(stub) == inspect.signature(reference)
     assert inspect.getdoc(stub) == inspect.getdoc(reference)
 
 
-@pytest.mark.parametrize("name", sorted(public_functions(solutions)))
-def test_stub_only_raises_not_implemented(name):
-    function = ast.parse(inspect.getsource(getattr(exercises, name))).body[0]
+@pytest.mark.parametrize("module, name", FUNCTIONS)
+def test_stub_only_raises_not_implemented(module, name):
+    source = inspect.getsource(getattr(PAIRS[module][0], name))
+    function = ast.parse(source).body[0]
     *docstring, last = function.body
     assert len(docstring) == 1 and isinstance(last, ast.Raise)
     assert ast.unparse(last.exc).startswith("NotImplementedError")
-    assert "TODO" in inspect.getsource(getattr(exercises, name))
+    assert "TODO" in source

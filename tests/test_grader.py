@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from grader.report import scorecard
-from grader.rubric import REQUIREMENTS, TASKS, max_points
+from grader.rubric import CHECKPOINTS, REQUIREMENTS, TASKS, max_points, requirements_of, tasks_of
 from grader.runner import grade
-from tests.catalogue import CATALOGUE, REPO, build_submission
+from tests.catalogue import CATALOGUE, REPO, STATE_REFERENCE, build_submission
 
 # Each known-wrong implementation and the requirements it must fail.
 WRONG = {
@@ -35,6 +35,16 @@ WRONG = {
     "returns_dict": {"laden_epoche"},
     "returns_tuple": {"laden_epoche", "laden_standardname", "laden_fehlende_datei"},
     "returns_next_epoch": {"laden_epoche", "laden_standardname"},
+}
+
+# Known-wrong implementations of lesson 2 (training_state.py) and the requirements they must fail.
+WRONG_STATE = {
+    "scheduler_not_saved": {"zustand_inhalt", "fortsetzen_epochenende", "fortsetzen_epochenmitte"},
+    "rng_not_saved": {"zustand_zufall", "fortsetzen_zufall", "fortsetzen_epochenende", "fortsetzen_epochenmitte"},
+    "rng_restored_before_iterator": {"fortsetzen_epochenmitte", "fortsetzen_zufall"},
+    "data_position_ignored": {"fortsetzen_epochenmitte"},
+    "numpy_state_as_array": {"zustand_weights_only", "fortsetzen_epochenende", "fortsetzen_epochenmitte"},
+    "no_fresh_start": {"fortsetzen_fehlende_datei"},
 }
 
 CORRECT = {
@@ -66,6 +76,8 @@ def gradings(tmp_path_factory):
     submissions = {"solutions": REPO / "solutions", "exercises": REPO / "exercises"}
     for name in WRONG:
         submissions[name] = build_submission(CATALOGUE / "wrong" / f"{name}.py", root / name)
+    for name in WRONG_STATE:
+        submissions[name] = build_submission(CATALOGUE / "wrong_state" / f"{name}.py", root / name, STATE_REFERENCE)
     for name, variant in CORRECT.items():
         submissions[name] = build_submission(variant, root / name)
     for name, source in BROKEN.items():
@@ -100,14 +112,29 @@ def test_wrong_implementation_loses_points(gradings, name):
     assert grading.points < grading.max_points
 
 
+@pytest.mark.parametrize("name", WRONG_STATE)
+def test_wrong_training_state_loses_points(gradings, name):
+    grading = gradings[name]
+    missing = WRONG_STATE[name] - failed(grading)
+    assert not missing, f"{name} besteht fälschlich {missing}:\n{scorecard(grading)}"
+    assert grading.task(3).points + grading.task(4).points < grading.task(3).max_points + grading.task(4).max_points
+
+
 @pytest.mark.parametrize("name", CORRECT)
 def test_correct_variant_gets_full_points(gradings, name):
     grading = gradings[name]
-    assert failed(grading) == set(), scorecard(grading)
+    lesson_one = {r.id for task in tasks_of(CHECKPOINTS) for r in requirements_of(task)}
+    assert failed(grading) & lesson_one == set(), scorecard(grading)
+
+
+def test_folder_without_a_module_scores_zero_for_its_tasks(gradings):
+    grading = gradings["pathlib_stderr_extra_keys"]  # a folder holding only checkpoints.py
+    assert grading.task(3).points == grading.task(4).points == 0
+    assert "Die Datei training_state.py fehlt in der Abgabe." in scorecard(grading)
 
 
 def test_every_requirement_is_broken_by_some_wrong_implementation():
-    covered = set().union(*WRONG.values())
+    covered = set().union(*WRONG.values(), *WRONG_STATE.values())
     assert covered == {requirement.id for requirement in REQUIREMENTS}
 
 
@@ -127,14 +154,14 @@ def test_import_error_gives_one_clear_message(gradings):
 
 def test_endless_loop_fails_only_its_task(gradings):
     grading = gradings["endless_loop_in_save"]
-    save, load = grading.tasks
+    save, load = grading.task(1), grading.task(2)
     assert save.points == 0 and load.points == load.max_points
     assert f"Zeitüberschreitung: Der Test wurde nach {TEST_TIMEOUT} s abgebrochen" in scorecard(grading)
 
 
 def test_killed_process_keeps_recorded_results(gradings):
     grading = gradings["process_killed_in_load"]
-    save, load = grading.tasks
+    save, load = grading.task(1), grading.task(2)
     assert grading.status == "Absturz"
     assert save.points == save.max_points and load.points == 0
     assert "Der Prüfprozess wurde beendet" in scorecard(grading)
@@ -148,9 +175,10 @@ def run_cli(*arguments):
 
 def test_cli_exit_status_and_last_line(tmp_path):
     shutil.copy(REPO / "solutions" / "checkpoints.py", tmp_path / "checkpoints.py")
-    full = run_cli(str(tmp_path / "checkpoints.py"))
+    full = run_cli(str(tmp_path / "checkpoints.py"))  # a single file grades its own lesson
+    lesson_points = max_points(tasks_of(CHECKPOINTS))
     assert full.returncode == 0
-    assert full.stdout.strip().splitlines()[-1] == f"Punkte: {max_points()}/{max_points()}"
+    assert full.stdout.strip().splitlines()[-1] == f"Punkte: {lesson_points}/{lesson_points}"
     partial = run_cli("exercises")
     assert partial.returncode == 1
     assert partial.stdout.strip().splitlines()[-1] == f"Punkte: 0/{max_points()}"
@@ -160,8 +188,8 @@ def test_cli_exit_status_and_last_line(tmp_path):
     "argument, message",
     [
         ("gibt/es/nicht", "Die Abgabe gibt/es/nicht gibt es nicht."),
-        ("README.md", "Die Abgabe muss checkpoints.py heißen, nicht README.md."),
-        ("source", "Im Ordner source liegt keine Datei checkpoints.py."),
+        ("README.md", "Die Abgabe muss eine der Dateien checkpoints.py, training_state.py sein, nicht README.md."),
+        ("source", "Im Ordner source liegt keine der Dateien checkpoints.py, training_state.py."),
     ],
 )
 def test_cli_rejects_what_is_no_submission(argument, message):

@@ -11,11 +11,12 @@ CATALOGUE = Path(__file__).resolve().parent
 REPO = CATALOGUE.parent.parent
 REFERENCE = REPO / "solutions" / "checkpoints.py"
 STUB = REPO / "exercises" / "checkpoints.py"
+STATE_REFERENCE = REPO / "solutions" / "training_state.py"
 
 
 def build_submission(variant, folder, base=REFERENCE):
-    """Write ``folder/checkpoints.py``: ``base`` with the code of ``variant`` appended."""
+    """Write ``folder/<name of base>``: ``base`` with the code of ``variant`` appended."""
     folder.mkdir(parents=True, exist_ok=True)
     source = base.read_text(encoding="utf-8") + "\n\n# --- Variante ---\n" + Path(variant).read_text(encoding="utf-8")
-    (folder / "checkpoints.py").write_text(source, encoding="utf-8")
+    (folder / base.name).write_text(source, encoding="utf-8")
     return folder

@@ -4,21 +4,26 @@ The submission is imported inside a session fixture, not at collection time: a s
 exception or an endless loop at import then fails each test with one clear message.
 """
 
-import os
-
 import pytest
 
-from tests.grading.support import REFERENCE_FILE, SUBMISSION_VARIABLE, MessageCapture, import_module_from
+from tests.grading.support import REFERENCE_FOLDER, SUBMISSION_FOLDER, MessageCapture, import_module_from
 
 
 @pytest.fixture(scope="session")
 def submission():
-    return import_module_from(os.environ.get(SUBMISSION_VARIABLE, REFERENCE_FILE), "abgabe_checkpoints")
+    """The submission's ``checkpoints.py`` (lesson „Checkpoints“)."""
+    return import_module_from(SUBMISSION_FOLDER / "checkpoints.py", "abgabe_checkpoints")
+
+
+@pytest.fixture(scope="session")
+def state_submission():
+    """The submission's ``training_state.py`` (lesson „Training exakt fortsetzen“)."""
+    return import_module_from(SUBMISSION_FOLDER / "training_state.py", "abgabe_training_state")
 
 
 @pytest.fixture(scope="session")
 def reference():
-    return import_module_from(REFERENCE_FILE, "referenz_checkpoints")
+    return import_module_from(REFERENCE_FOLDER / "checkpoints.py", "referenz_checkpoints")
 
 
 @pytest.fixture

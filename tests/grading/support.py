@@ -13,9 +13,12 @@ import torch
 from torch import nn
 
 REPO = Path(__file__).resolve().parents[2]
-SUBMISSION_VARIABLE = "CHECKPOINT_ABGABE"
-# The grader hands over a private copy of the reference; run directly, the tests use solutions/.
-REFERENCE_FILE = Path(os.environ.get("GRADER_REFERENCE", REPO / "solutions" / "checkpoints.py"))
+# The folder of the submission's modules; run directly (make test), the tests grade solutions/.
+SUBMISSION_VARIABLE = "GRADER_ABGABE"
+# The grader hands over a private copy of the reference solutions.
+REFERENCE_VARIABLE = "GRADER_REFERENCE"
+SUBMISSION_FOLDER = Path(os.environ.get(SUBMISSION_VARIABLE, REPO / "solutions"))
+REFERENCE_FOLDER = Path(os.environ.get(REFERENCE_VARIABLE, REPO / "solutions"))
 SAVED_EPOCH = 7
 TRAINED_LR = 0.01
 FRESH_LR = 0.5
