@@ -29,7 +29,7 @@ help:
 	@echo "                        JSON=results.json bzw. JUNIT=junit.xml schreiben zusätzlich Berichte"
 	@echo "make grade-all ABGABEN=ORDNER   alle Abgaben eines Kurses bewerten (Ergebnis: bewertung/)"
 	@echo "make gradescope         Autograder-Paket für Gradescope bauen (_build/gradescope.zip)"
-	@echo "make train              Trainingsdemo mit Ihren Funktionen (LOESUNG=1: mit der Musterlösung)"
+	@echo "make train              Trainingsdemo mit Ihren Funktionen (LOESUNG=1: Musterlösung, LEKTION=1: Lektion 1)"
 	@echo "make clean              Build-Ergebnisse löschen"
 
 $(VENV)/.installiert: requirements.txt
@@ -69,7 +69,7 @@ gradescope: $(SETUP)
 	$(PYTHON) -m gradescope.package $(BUILDDIR)/gradescope.zip
 
 train: $(SETUP)
-	$(PYTHON) -m course.training $(if $(LOESUNG),--loesung)
+	$(PYTHON) -m course $(if $(LEKTION),--lektion $(LEKTION)) $(if $(LOESUNG),--loesung)
 
 clean:
 	rm -rf $(BUILDDIR)

@@ -24,7 +24,7 @@ extensions = [
     "sphinxcontrib.programoutput",
 ]
 
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_generated"]
 html_theme = "furo"
 html_title = "PyTorch-Checkpoints"
 
@@ -61,3 +61,14 @@ if tags.has("student"):  # noqa: F821
 
 html_static_path = ["source/_static"]
 html_favicon = "source/_static/favicon.svg"
+
+
+def generate_figures(app):
+    """Die Abbildung der Lektion „Training exakt fortsetzen“ (nur neu, wenn sich ihre Quellen ändern)."""
+    from course.resume_figure import build_if_outdated
+
+    build_if_outdated(Path(app.srcdir) / "_generated")
+
+
+def setup(app):
+    app.connect("builder-inited", generate_figures)

@@ -69,12 +69,13 @@ class History:
     interrupted: bool = False
 
 
-def train_exactly(save_training_state, resume_training_state, epochs, filename, should_stop=lambda progress: False):
+def train_exactly(save_training_state, resume_training_state, epochs, filename,
+                  should_stop=lambda progress: False, on_epoch_end=lambda progress, model: None):
     """Trainiert bis ``epochs`` Epochen abgeschlossen sind; setzt einen vorhandenen Checkpoint fort.
 
     Speichert nach jeder Epoche. Gibt ``should_stop(progress)`` nach einem Schritt oder nach dem
     Speichern am Ende einer Epoche ``True`` zurück, endet die Schleife mit gespeichertem Zustand
-    (``History.interrupted``).
+    (``History.interrupted``). ``on_epoch_end(progress, model)`` meldet den Fortschritt.
     Gibt ``(model, history)`` zurück.
     """
     model, optimizer, scheduler, loader = build_training(epochs)
@@ -108,6 +109,7 @@ def train_exactly(save_training_state, resume_training_state, epochs, filename, 
         progress["loader_rng_state"] = torch.get_rng_state()  # daraus mischt die nächste Epoche
         batches = None
         save_training_state(filename, model, optimizer, scheduler, progress)
+        on_epoch_end(progress, model)
         if progress["epoch"] < epochs and should_stop(progress):
             history.interrupted = True
             return model, history

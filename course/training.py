@@ -1,18 +1,10 @@
-"""Trainingsdemo: ein kleines CNN lernt die 8×8-Ziffernbilder von scikit-learn.
+"""Trainingsdemo der Lektion „Checkpoints“: ein kleines CNN lernt die 8×8-Ziffernbilder von scikit-learn.
 
-Die Demo ruft zu Beginn ``load_checkpoint`` und nach jeder Epoche
-``save_checkpoint`` auf. Ein zweiter Aufruf setzt das Training daher bei der
-gespeicherten Epoche fort.
-
-Aufruf::
-
-    python -m course.training               # mit Ihren Funktionen aus exercises/
-    python -m course.training --loesung     # mit der Musterlösung aus solutions/
+Die Schleife :func:`train` ruft zu Beginn ``load_checkpoint`` und nach jeder Epoche
+``save_checkpoint`` auf. Ein zweiter Aufruf setzt das Training daher bei der gespeicherten Epoche
+fort. Gestartet wird die Demo mit ``python -m course`` (siehe ``course/__main__.py``).
 """
 
-import argparse
-import importlib
-import sys
 import time
 
 import torch
@@ -118,31 +110,3 @@ def train(save_checkpoint, load_checkpoint, epochs, filename="checkpoint.pth"):
             f"Genauigkeit {german_number(100 * accuracy, 1)} %, {german_number(seconds, 2)} s"
         )
     return epochs
-
-
-def main(argv=None):
-    """Kommandozeile der Trainingsdemo."""
-    parser = argparse.ArgumentParser(
-        prog="python -m course.training",
-        description="Trainingsdemo mit Checkpoints: ein zweiter Aufruf setzt das Training fort.",
-    )
-    parser.add_argument("--epochen", type=int, default=10, help="Ziel: so viele abgeschlossene Epochen (Standard: 10)")
-    parser.add_argument("--checkpoint", default="checkpoint.pth", help="Checkpoint-Datei (Standard: checkpoint.pth)")
-    parser.add_argument("--loesung", action="store_true", help="die Musterlösung statt Ihrer Funktionen verwenden")
-    args = parser.parse_args(argv)
-
-    module = importlib.import_module("solutions.checkpoints" if args.loesung else "exercises.checkpoints")
-    try:
-        train(module.save_checkpoint, module.load_checkpoint, args.epochen, args.checkpoint)
-    except NotImplementedError:
-        print(
-            "Die Aufgaben sind noch nicht implementiert. Ergänzen Sie exercises/checkpoints.py "
-            "oder starten Sie die Demo mit der Musterlösung: make train LOESUNG=1",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

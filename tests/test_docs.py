@@ -4,8 +4,9 @@ import html
 import re
 from pathlib import Path
 
+import pytest
 
-from grader.rubric import LESSON_PAGE, REQUIREMENTS
+from grader.rubric import LESSONS, REQUIREMENTS, TASKS_BY_NUMBER, tasks_of
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -14,42 +15,59 @@ def text_of(page):
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
+def page_of(site, name):
+    return (site / f"{name}.html").read_text(encoding="utf-8")
+
+
 def test_start_page_explains_how_to_work(site):
-    text = text_of((site / "index.html").read_text(encoding="utf-8"))
-    for expected in ("So arbeiten Sie mit dem Kurs", "make grade", "exercises/checkpoints.py", "Checkpoints", "Musterlösung"):
+    text = text_of(page_of(site, "index"))
+    for expected in ("So arbeiten Sie mit dem Kurs", "make grade", "exercises/checkpoints.py", "Musterlösungen"):
         assert expected in text
+    for lesson in LESSONS:
+        assert f'href="{lesson.page}.html"' in page_of(site, "index")
+        assert f'href="{lesson.page}_source.html"' in page_of(site, "index")
 
 
-def test_lesson_has_page_shape_and_both_tasks(site):
-    page = (site / LESSON_PAGE).read_text(encoding="utf-8")
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.page)
+def test_lesson_has_page_shape_and_its_tasks(site, lesson):
+    page = page_of(site, lesson.page)
     text = text_of(page)
-    for heading in ("Lernziele", "Voraussetzungen", "Zusammenfassung", "Weiterführende Links"):
-        assert heading in text
-    for function in ("save_checkpoint", "load_checkpoint"):
-        assert f'id="exercises.checkpoints.{function}"' in page
-        assert f"exercises.checkpoints.{function}(" in text.replace("\u200b", "")
-    assert page.count('class="dropdown admonition"') == 2
-    assert text.count("Lösung anzeigen") >= 2
+    positions = [text.index(heading) for heading in ("Lernziele", "Voraussetzungen", "Zusammenfassung", "Weiterführende Links")]
+    assert positions == sorted(positions)
+    tasks = tasks_of(lesson)
+    for function in (function for task in tasks for function in task.functions):
+        assert f'id="exercises.{lesson.module}.{function}"' in page
+    assert page.count('class="dropdown admonition"') == len(tasks)
+    assert text.count("Lösung anzeigen") >= len(tasks)
 
 
-def test_solutions_are_included_not_copied(site):
-    text = text_of((site / LESSON_PAGE).read_text(encoding="utf-8"))
-    reference = (REPO / "solutions" / "checkpoints.py").read_text(encoding="utf-8")
-    for line in ("torch.save(checkpoint, filename)", "copy.deepcopy(model).load_state_dict(model_state)"):
-        assert line in reference and line in text
-    whole = text_of((site / "checkpoints_source.html").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.page)
+def test_solutions_are_included_not_copied(site, lesson):
+    reference = (REPO / "solutions" / lesson.filename).read_text(encoding="utf-8")
+    whole = text_of(page_of(site, f"{lesson.page}_source"))
     code_lines = [line.strip() for line in reference.splitlines() if line.strip()]
     assert all(line in whole for line in code_lines)
 
 
 def test_example_output_is_generated_at_build_time(site):
-    text = text_of((site / LESSON_PAGE).read_text(encoding="utf-8"))
+    text = text_of(page_of(site, "checkpoints"))
     assert re.search(r"1\.running_mean\s+Buffer\s+Form \(8,\)", text)
     assert re.search(r"ohne Optimiererzustand:\s+größte Abweichung der Gewichte 0\.[0-9]*[1-9]", text)
     assert re.search(r"mit Optimiererzustand:\s+größte Abweichung der Gewichte 0\.000000", text)
 
 
+def test_resume_figure_and_its_numbers(site):
+    page = page_of(site, "trainingszustand")
+    assert re.search(r'<img[^>]+src="_images/fortsetzen\.png"', page)
+    assert (site / "_images" / "fortsetzen.png").stat().st_size > 10_000
+    cells = re.findall(r"<td><p>(fortgesetzt [^<]+)</p></td>\s*<td><p>([0-9,e+-]+)</p></td>", page)
+    differences = {label: float(value.replace(",", ".")) for label, value in cells}
+    assert differences["fortgesetzt mit vollständigem Zustand (Lektion 2)"] == 0.0
+    assert differences["fortgesetzt mit Checkpoint aus Lektion 1"] > 1e-3
+    assert differences["fortgesetzt nur mit dem Modell"] > 1e-3
+
+
 def test_every_grader_pointer_leads_to_an_anchor(site):
-    page = (site / LESSON_PAGE).read_text(encoding="utf-8")
     for requirement in REQUIREMENTS:
+        page = page_of(site, TASKS_BY_NUMBER[requirement.task].lesson.page)
         assert f'id="{requirement.section}"' in page, requirement.section
