@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-CONTENT = ["requirements.txt", "pytest.ini", "grader", "tests/__init__.py", "tests/grading", "solutions"]
+CONTENT = ["requirements.txt", "pytest.ini", "grader", "course", "tests/__init__.py", "tests/grading", "solutions"]
 
 
 def files():
