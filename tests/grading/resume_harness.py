@@ -1,67 +1,79 @@
 """Runs the exact-resume training in a process of its own, for the grading tests of lesson 2.
 
-    python -m tests.grading.resume_harness FUNCTIONS CHECKPOINT RESULT [--stop-step N | --stop-epoch E] [--probe]
+    python -m tests.grading.resume_harness MODE CHECKPOINT RESULT
 
-FUNCTIONS is ``abgabe`` (the submission's training_state.py) or ``referenz``. The result file holds
-the final weights, the learning rate and loss of every step this process trained, and — with
-``--probe`` — the next random draws of torch, NumPy and Python at the stop (then nothing is saved).
-With ``--resume-probe`` the process only resumes and records the next random draws.
+* ``baseline``: the reference functions without interruption; records the next random draws at
+  ``STOP_STEP`` without disturbing the run.
+* ``first``: the submission's functions until ``STOP_STEP`` (mid-epoch), where it saves and stops.
+  The checkpoint saved at the end of the first epoch is kept as ``CHECKPOINT.epochenende``.
+* ``resume``: the submission's functions resume from CHECKPOINT and train to the end; the next
+  random draws right after resuming are recorded without disturbing the run.
+
+The result file holds the final weights, the learning rate and loss of every step this process
+trained, and the recorded draws.
 """
 
 import argparse
 import random
+import shutil
 
 import numpy as np
 import torch
 
-from course.exact_training import build_training, train_exactly
+from course.exact_training import train_exactly
 from tests.grading.support import REFERENCE_FOLDER, SUBMISSION_FOLDER, import_module_from
 
 EPOCHS = 3
+STEPS_PER_EPOCH = 23
+STOP_STEP = STEPS_PER_EPOCH + 7  # in the middle of the second epoch
+END_OF_EPOCH_SUFFIX = ".epochenende"
 
 
-def next_draws():
-    return {"torch": torch.rand(4), "numpy": np.random.rand(4).tolist(), "python": [random.random() for _ in range(4)]}
+def peek_draws():
+    """The next random numbers of torch, NumPy and Python, with every generator left as it was."""
+    states = torch.get_rng_state(), np.random.get_state(), random.getstate()
+    draws = {"torch": torch.rand(4), "numpy": np.random.rand(4).tolist(), "python": [random.random() for _ in range(4)]}
+    torch.set_rng_state(states[0])
+    np.random.set_state(states[1])
+    random.setstate(states[2])
+    return draws
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("functions", choices=["abgabe", "referenz"])
+    parser.add_argument("mode", choices=["baseline", "first", "resume"])
     parser.add_argument("checkpoint")
     parser.add_argument("result")
-    parser.add_argument("--stop-step", type=int)
-    parser.add_argument("--stop-epoch", type=int)
-    parser.add_argument("--probe", action="store_true")
-    parser.add_argument("--resume-probe", action="store_true")
     args = parser.parse_args(argv)
-    folder = SUBMISSION_FOLDER if args.functions == "abgabe" else REFERENCE_FOLDER
-    module = import_module_from(folder / "training_state.py", f"{args.functions}_training_state")
-
-    if args.resume_probe:
-        model, optimizer, scheduler, loader = build_training(EPOCHS)
-        module.resume_training_state(args.checkpoint, model, optimizer, scheduler, loader)
-        torch.save({"draws": next_draws()}, args.result)
-        return
-
+    folder = REFERENCE_FOLDER if args.mode == "baseline" else SUBMISSION_FOLDER
+    module = import_module_from(folder / "training_state.py", f"{args.mode}_training_state")
     draws = {}
+    save, resume, should_stop = module.save_training_state, module.resume_training_state, lambda progress: False
 
-    def should_stop(progress):
-        stop = progress["global_step"] == args.stop_step or (
-            progress["batch"] == 0 and progress["epoch"] == args.stop_epoch
-        )
-        if stop and args.probe:
-            draws.update(next_draws())
-        return stop
+    if args.mode == "baseline":
+        def should_stop(progress):
+            if progress["global_step"] == STOP_STEP:
+                draws.update(peek_draws())
+            return False
 
-    save = (lambda *arguments: None) if args.probe else module.save_training_state
-    model, history = train_exactly(save, module.resume_training_state, EPOCHS, args.checkpoint, should_stop)
+    elif args.mode == "first":
+        def save(filename, model, optimizer, scheduler, progress):
+            module.save_training_state(filename, model, optimizer, scheduler, progress)
+            if progress["epoch"] == 1 and progress["batch"] == 0:
+                shutil.copy(filename, filename + END_OF_EPOCH_SUFFIX)
+
+        def should_stop(progress):
+            return progress["global_step"] == STOP_STEP
+
+    else:
+        def resume(*arguments):
+            resumed = module.resume_training_state(*arguments)
+            draws.update(peek_draws())
+            return resumed
+
+    model, history = train_exactly(save, resume, EPOCHS, args.checkpoint, should_stop)
     torch.save(
-        {
-            "weights": model.state_dict(),
-            "learning_rates": history.learning_rates,
-            "losses": history.losses,
-            "draws": draws,
-        },
+        {"weights": model.state_dict(), "learning_rates": history.learning_rates, "losses": history.losses, "draws": draws},
         args.result,
     )
 

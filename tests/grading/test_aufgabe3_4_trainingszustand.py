@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from course.exact_training import build_training, fresh_progress
+from tests.grading.resume_harness import END_OF_EPOCH_SUFFIX, STEPS_PER_EPOCH, STOP_STEP
 from tests.grading.support import (
     check,
     describe_return,
@@ -20,8 +21,6 @@ from tests.grading.support import (
 )
 
 HARNESS_TIMEOUT = 60
-STEPS_PER_EPOCH = 23
-MID_EPOCH_STEP = STEPS_PER_EPOCH + 7  # in the second epoch
 
 
 def a_few_steps(model, optimizer, scheduler, loader, steps=5):
@@ -113,11 +112,11 @@ def test_rng_states_saved(saved_state):
                        "Erwartet: torch.get_rng_state(), np.random.get_state() und random.getstate() beim Speichern.")
 
 
-def harness(functions, checkpoint, result, *options):
+def harness(mode, checkpoint, result):
     """Run the training in a fresh process; the result file holds what it recorded."""
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     completed = subprocess.run(
-        [sys.executable, "-m", "tests.grading.resume_harness", functions, str(checkpoint), str(result), *options],
+        [sys.executable, "-m", "tests.grading.resume_harness", mode, str(checkpoint), str(result)],
         env=environment, capture_output=True, text=True, timeout=HARNESS_TIMEOUT,
     )
     if completed.returncode != 0:
@@ -132,15 +131,23 @@ def harness(functions, checkpoint, result, *options):
 def uninterrupted(tmp_path_factory):
     """The reference run without interruption: what every resume must reproduce bitwise."""
     folder = tmp_path_factory.mktemp("ohne_unterbrechung")
-    return harness("referenz", folder / "zustand.pth", folder / "ergebnis.pth")
+    return harness("baseline", folder / "zustand.pth", folder / "ergebnis.pth")
 
 
-def resumed(tmp_path, stop_option):
-    checkpoint = tmp_path / "zustand.pth"
-    first = harness("abgabe", checkpoint, tmp_path / "teil1.pth", *stop_option)
-    check(checkpoint.is_file(), "Beim Unterbrechen wurde kein Checkpoint gespeichert.")
-    second = harness("abgabe", checkpoint, tmp_path / "teil2.pth")
-    return first, second
+@pytest.fixture(scope="session")
+def first_part(tmp_path_factory):
+    """The submission trains until the middle of the second epoch and saves; one checkpoint of the
+    end of the first epoch is kept. Returns the folder and what the process recorded."""
+    folder = tmp_path_factory.mktemp("unterbrochen")
+    result = harness("first", folder / "zustand.pth", folder / "teil1.pth")
+    check((folder / "zustand.pth").is_file(), "Beim Unterbrechen wurde kein Checkpoint gespeichert.")
+    return folder, result
+
+
+@pytest.fixture(scope="session")
+def resumed_mid_epoch(first_part):
+    folder, _ = first_part
+    return harness("resume", folder / "zustand.pth", folder / "teil2.pth")
 
 
 def expect_identical(uninterrupted, first, second, situation):
@@ -161,26 +168,26 @@ def expect_identical(uninterrupted, first, second, situation):
 
 @pytest.mark.timeout(4 * HARNESS_TIMEOUT)
 @pytest.mark.requirement("fortsetzen_epochenende")
-def test_resume_at_end_of_epoch_is_exact(uninterrupted, tmp_path):
-    first, second = resumed(tmp_path, ["--stop-epoch", "1"])
-    expect_identical(uninterrupted, first, second, "am Ende der ersten Epoche")
+def test_resume_at_end_of_epoch_is_exact(uninterrupted, first_part):
+    folder, first = first_part
+    checkpoint = folder / ("zustand.pth" + END_OF_EPOCH_SUFFIX)
+    check(checkpoint.is_file(), "Am Ende der ersten Epoche wurde kein Checkpoint gespeichert.")
+    second = harness("resume", checkpoint, folder / "teil2_epochenende.pth")
+    before = {key: first[key][:STEPS_PER_EPOCH] for key in ("learning_rates", "losses")}
+    expect_identical(uninterrupted, before, second, "am Ende der ersten Epoche")
 
 
 @pytest.mark.timeout(4 * HARNESS_TIMEOUT)
 @pytest.mark.requirement("fortsetzen_epochenmitte")
-def test_resume_in_the_middle_of_an_epoch_is_exact(uninterrupted, tmp_path):
-    first, second = resumed(tmp_path, ["--stop-step", str(MID_EPOCH_STEP)])
-    expect_identical(uninterrupted, first, second, f"nach Schritt {MID_EPOCH_STEP} (mitten in der zweiten Epoche)")
+def test_resume_in_the_middle_of_an_epoch_is_exact(uninterrupted, first_part, resumed_mid_epoch):
+    expect_identical(uninterrupted, first_part[1], resumed_mid_epoch,
+                     f"nach Schritt {STOP_STEP} (mitten in der zweiten Epoche)")
 
 
 @pytest.mark.timeout(4 * HARNESS_TIMEOUT)
 @pytest.mark.requirement("fortsetzen_zufall")
-def test_next_random_draws_after_resume(tmp_path):
-    probe = harness("referenz", tmp_path / "ungenutzt.pth", tmp_path / "probe.pth", "--stop-step", str(MID_EPOCH_STEP), "--probe")
-    checkpoint = tmp_path / "zustand.pth"
-    harness("referenz", checkpoint, tmp_path / "teil1.pth", "--stop-step", str(MID_EPOCH_STEP))
-    after = harness("abgabe", checkpoint, tmp_path / "fortgesetzt.pth", "--resume-probe")["draws"]
-    expected = probe["draws"]
+def test_next_random_draws_after_resume(uninterrupted, resumed_mid_epoch):
+    expected, after = uninterrupted["draws"], resumed_mid_epoch["draws"]
     wrong = [name for name in ("torch", "numpy", "python") if differences(expected[name], after[name])]
     check(not wrong, f"Nach resume_training_state ziehen {', '.join(wrong)} andere Zufallszahlen als ohne "
                      "Unterbrechung. Erwartet: alle Generatoren auf dem Stand beim Speichern, und zwar erst "
