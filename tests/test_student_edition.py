@@ -9,8 +9,15 @@ REPO = Path(__file__).resolve().parent.parent
 MIN_LENGTH = 20  # shorter lines ("return 0") are not distinctive
 
 
+def taught_elsewhere():
+    """Text the lessons show on purpose: the lesson sources, their examples and the course code."""
+    files = [*(REPO / "source").rglob("*.rst"), *(REPO / "source" / "examples").glob("*.py"), *(REPO / "course").glob("*.py")]
+    return "\n".join(path.read_text(encoding="utf-8") for path in files)
+
+
 def distinctive_solution_lines():
-    """Code lines of every solution function body, without docstrings: what must not leak."""
+    """Code lines of every solution function body, without docstrings, that no lesson shows on purpose."""
+    taught = taught_elsewhere()
     lines = set()
     for module in sorted((REPO / "solutions").glob("*.py")):
         source = module.read_text(encoding="utf-8")
@@ -19,8 +26,9 @@ def distinctive_solution_lines():
                 body = node.body[1:] if ast.get_docstring(node) else node.body
                 for statement in body:
                     for line in ast.get_source_segment(source, statement, padded=False).splitlines():
-                        if len(line.strip()) >= MIN_LENGTH and not line.strip().startswith("#"):
-                            lines.add(line.strip())
+                        code = line.strip()
+                        if len(code) >= MIN_LENGTH and not code.startswith("#") and code not in taught:
+                            lines.add(code)
     return lines
 
 
