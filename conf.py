@@ -1,5 +1,6 @@
 """Sphinx-Konfiguration des Kurses (liegt oben im Projekt; der Quelltext liegt in source/)."""
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -63,11 +64,21 @@ html_static_path = ["source/_static"]
 html_favicon = "source/_static/favicon.svg"
 
 
-def generate_figures(app):
-    """Die Abbildung der Lektion „Training exakt fortsetzen“ (nur neu, wenn sich ihre Quellen ändern)."""
-    from course.resume_figure import build_if_outdated
+FIGURE_SOURCES = ["course/resume_figure.py", "course/exact_training.py", "course/training.py",
+                  "solutions/checkpoints.py", "solutions/training_state.py"]
 
-    build_if_outdated(Path(app.srcdir) / "_generated")
+
+def generate_figures(app):
+    """Die Abbildung der Lektion „Training exakt fortsetzen“, neu nur, wenn sich ihre Quellen ändern."""
+    digest = hashlib.sha256(b"".join((ROOT / source).read_bytes() for source in FIGURE_SOURCES)).hexdigest()
+    target = Path(app.srcdir) / "_generated"
+    stamp = target / "stand.txt"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    from course.resume_figure import build  # importiert torch: nur wenn wirklich nötig
+
+    build(target)
+    stamp.write_text(digest)
 
 
 def setup(app):

@@ -1,11 +1,13 @@
 """Benchmark: grade 50 submissions with ``grade_all`` and compare with one ``make grade``.
 
-Run: ``.venv/bin/python -m benchmarks.grade_all`` (takes a few minutes on 2 cores).
-The submissions are copies of the reference and of the wrong-implementation catalogue.
+Run: ``.venv/bin/python -m benchmarks.grade_all`` (takes about ten minutes on 2 cores).
+Every submission holds both modules: copies of the reference and of the wrong-implementation
+catalogue of either lesson, completed by the reference module of the other lesson.
 """
 
 import itertools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,20 +15,21 @@ import time
 from pathlib import Path
 
 from grader.batch import grade_all, summary
-from tests.catalogue import CATALOGUE, REPO, build_submission
+from tests.catalogue import CATALOGUE, REFERENCE, REPO, STATE_REFERENCE, build_submission
 
 COUNT = 50
 
 
 def make_submissions(root):
-    variants = [None, *sorted((CATALOGUE / "wrong").glob("*.py"))]
+    variants = [None, *sorted((CATALOGUE / "wrong").glob("*.py")), *sorted((CATALOGUE / "wrong_state").glob("*.py"))]
     for index, variant in zip(range(COUNT), itertools.cycle(variants)):
         folder = root / f"student{index:02d}"
-        if variant is None:
-            folder.mkdir(parents=True)
-            (folder / "checkpoints.py").write_text((REPO / "solutions" / "checkpoints.py").read_text())
-        else:
-            build_submission(variant, folder)
+        folder.mkdir(parents=True)
+        for module in (REFERENCE, STATE_REFERENCE):
+            shutil.copy(module, folder / module.name)
+        if variant is not None:
+            base = STATE_REFERENCE if variant.parent.name == "wrong_state" else REFERENCE
+            build_submission(variant, folder, base)
 
 
 def time_single_grade():

@@ -5,11 +5,10 @@
 * fortgesetzt mit dem Checkpoint aus Lektion 1 (Modell, Optimierer, Epoche),
 * fortgesetzt nur mit dem Modell.
 
-Alle Läufe verwenden die Musterlösungen. Die Sphinx-Konfiguration ruft :func:`build_if_outdated`
-beim Bauen auf; von Hand: ``python -m course.resume_figure ZIELORDNER``.
+Alle Läufe verwenden die Musterlösungen. Die Sphinx-Konfiguration ruft :func:`build` beim Bauen
+auf, wenn sich eine der Quellen geändert hat; von Hand: ``python -m course.resume_figure ZIELORDNER``.
 """
 
-import hashlib
 import sys
 import tempfile
 from pathlib import Path
@@ -23,14 +22,6 @@ EPOCHS = 4
 INTERRUPT_AFTER_EPOCH = 2
 FIGURE = "fortsetzen.png"
 NUMBERS = "fortsetzen_zahlen.inc"
-STAMP = "stand.txt"
-SOURCES = [
-    Path(__file__),
-    Path(__file__).with_name("exact_training.py"),
-    Path(__file__).with_name("training.py"),
-    Path(checkpoints.__file__),
-    Path(training_state.__file__),
-]
 
 
 def save_lesson_one(filename, model, optimizer, scheduler, progress):
@@ -125,28 +116,16 @@ def numbers_table(runs):
     return "\n".join(lines) + "\n"
 
 
-def fingerprint():
-    digest = hashlib.sha256()
-    for source in SOURCES:
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
-
-
-def build_if_outdated(target_dir):
-    """Erzeugt Abbildung und Zahlen in ``target_dir``, wenn sich ihre Quellen geändert haben."""
+def build(target_dir):
+    """Erzeugt Abbildung und Zahlen in ``target_dir``."""
     target_dir = Path(target_dir)
-    stamp = target_dir / STAMP
-    if stamp.exists() and stamp.read_text() == fingerprint() and (target_dir / FIGURE).exists():
-        return False
     target_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as workdir:
         runs = run_experiment(Path(workdir))
     steps_per_epoch = len(runs["ohne Unterbrechung"][0]) // EPOCHS
     draw(runs, INTERRUPT_AFTER_EPOCH * steps_per_epoch, target_dir / FIGURE)
     (target_dir / NUMBERS).write_text(numbers_table(runs), encoding="utf-8")
-    stamp.write_text(fingerprint())
-    return True
 
 
 if __name__ == "__main__":
-    build_if_outdated(sys.argv[1] if len(sys.argv) > 1 else "source/_generated")
+    build(sys.argv[1] if len(sys.argv) > 1 else "source/_generated")

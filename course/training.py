@@ -8,7 +8,6 @@ fort. Gestartet wird die Demo mit ``python -m course`` (siehe ``course/__main__.
 import time
 
 import torch
-from sklearn.datasets import load_digits
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -43,6 +42,8 @@ def load_data(seed=0):
 
     Die Bilder liegen scikit-learn bei; es wird nichts heruntergeladen.
     """
+    from sklearn.datasets import load_digits  # erst hier: scikit-learn braucht eine Sekunde zum Import
+
     digits = load_digits()
     images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
     labels = torch.tensor(digits.target, dtype=torch.long)

@@ -129,7 +129,9 @@ def harness(mode, checkpoint, result):
 
 @pytest.fixture(scope="session")
 def uninterrupted(tmp_path_factory):
-    """The reference run without interruption: what every resume must reproduce bitwise."""
+    """The reference run without interruption: what every resume must reproduce bitwise.
+
+    The tests request it after the submission's own runs, so that a stub fails without it."""
     folder = tmp_path_factory.mktemp("ohne_unterbrechung")
     return harness("baseline", folder / "zustand.pth", folder / "ergebnis.pth")
 
@@ -168,7 +170,7 @@ def expect_identical(uninterrupted, first, second, situation):
 
 @pytest.mark.timeout(4 * HARNESS_TIMEOUT)
 @pytest.mark.requirement("fortsetzen_epochenende")
-def test_resume_at_end_of_epoch_is_exact(uninterrupted, first_part):
+def test_resume_at_end_of_epoch_is_exact(first_part, uninterrupted):
     folder, first = first_part
     checkpoint = folder / ("zustand.pth" + END_OF_EPOCH_SUFFIX)
     check(checkpoint.is_file(), "Am Ende der ersten Epoche wurde kein Checkpoint gespeichert.")
@@ -179,14 +181,14 @@ def test_resume_at_end_of_epoch_is_exact(uninterrupted, first_part):
 
 @pytest.mark.timeout(4 * HARNESS_TIMEOUT)
 @pytest.mark.requirement("fortsetzen_epochenmitte")
-def test_resume_in_the_middle_of_an_epoch_is_exact(uninterrupted, first_part, resumed_mid_epoch):
+def test_resume_in_the_middle_of_an_epoch_is_exact(first_part, resumed_mid_epoch, uninterrupted):
     expect_identical(uninterrupted, first_part[1], resumed_mid_epoch,
                      f"nach Schritt {STOP_STEP} (mitten in der zweiten Epoche)")
 
 
 @pytest.mark.timeout(4 * HARNESS_TIMEOUT)
 @pytest.mark.requirement("fortsetzen_zufall")
-def test_next_random_draws_after_resume(uninterrupted, resumed_mid_epoch):
+def test_next_random_draws_after_resume(resumed_mid_epoch, uninterrupted):
     expected, after = uninterrupted["draws"], resumed_mid_epoch["draws"]
     wrong = [name for name in ("torch", "numpy", "python") if differences(expected[name], after[name])]
     check(not wrong, f"Nach resume_training_state ziehen {', '.join(wrong)} andere Zufallszahlen als ohne "
