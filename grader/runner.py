@@ -45,9 +45,20 @@ def grade(path, timeout=SUBMISSION_TIMEOUT_SECONDS, test_timeout=TEST_TIMEOUT_SE
     ``memory_limit`` the address space of the grading process. ``label`` names the submission
     in the feedback (default: the path as given).
     """
-    label = label or str(path)
     folder, lessons = locate(path)
+    notices, runnable, syntax_errors = check_modules(folder, lessons)
+    status, records = "ok", []
+    if runnable:
+        status, records = run_in_sandbox(Path(path), folder, runnable, timeout, test_timeout, memory_limit)
+    missing = MISSING_MESSAGES[status].format(timeout=timeout)
+    if status == "ok" and syntax_errors:
+        status = "Syntaxfehler"
     tasks = [task for lesson in lessons for task in tasks_of(lesson)]
+    return from_records(label or str(path), records, tasks, status, missing, notices)
+
+
+def check_modules(folder, lessons):
+    """Which lessons can run; for the others a notice per task (missing file, syntax error)."""
     notices, runnable, syntax_errors = {}, [], False
     for lesson in lessons:
         module = folder / lesson.filename
@@ -57,24 +68,24 @@ def grade(path, timeout=SUBMISSION_TIMEOUT_SECONDS, test_timeout=TEST_TIMEOUT_SE
             notices.update({task.number: problem for task in tasks_of(lesson)})
         else:
             runnable.append(lesson)
-    status, records = "ok", []
-    if runnable:
-        with tempfile.TemporaryDirectory(prefix="bewertung-") as sandbox:
-            sandbox = Path(sandbox)
-            submission = stage(Path(path), folder, runnable, sandbox)
-            results_file = sandbox / "ergebnisse.jsonl"
-            status, output = run_tests(submission, runnable, results_file, sandbox, timeout, test_timeout, memory_limit)
-            records = read_records(results_file)
-        collected = next((record["tests"] for record in records if record["kind"] == "collected"), None)
-        if not collected:
-            raise InternalError(f"Die Bewertungstests ließen sich nicht starten:\n{output[-2000:]}")
-        finished = {record["nodeid"] for record in records if record["kind"] == "test"}
-        if status == "ok" and any(test["nodeid"] not in finished for test in collected):
-            status = "Absturz"  # the process ended early, even if with exit status 0
-    missing = MISSING_MESSAGES[status].format(timeout=timeout)
-    if status == "ok" and syntax_errors:
-        status = "Syntaxfehler"
-    return from_records(label, records, tasks, status, missing, notices)
+    return notices, runnable, syntax_errors
+
+
+def run_in_sandbox(path, folder, lessons, timeout, test_timeout, memory_limit):
+    """Run the grading tests of ``lessons`` on a copy of the submission; return status and records."""
+    with tempfile.TemporaryDirectory(prefix="bewertung-") as sandbox:
+        sandbox = Path(sandbox)
+        submission = stage(path, folder, lessons, sandbox)
+        results_file = sandbox / "ergebnisse.jsonl"
+        status, output = run_tests(submission, lessons, results_file, sandbox, timeout, test_timeout, memory_limit)
+        records = read_records(results_file)
+    collected = next((record["tests"] for record in records if record["kind"] == "collected"), None)
+    if not collected:
+        raise InternalError(f"Die Bewertungstests ließen sich nicht starten:\n{output[-2000:]}")
+    finished = {record["nodeid"] for record in records if record["kind"] == "test"}
+    if status == "ok" and any(test["nodeid"] not in finished for test in collected):
+        status = "Absturz"  # the process ended early, even if with exit status 0
+    return status, records
 
 
 def stage(path, folder, lessons, sandbox):

@@ -196,3 +196,13 @@ def test_cli_rejects_what_is_no_submission(argument, message):
     result = run_cli(argument)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_syntax_error_in_one_module_costs_only_its_lesson(tmp_path):
+    shutil.copy(REPO / "solutions" / "checkpoints.py", tmp_path / "checkpoints.py")
+    (tmp_path / "training_state.py").write_text("def capture_rng_states(:\n", encoding="utf-8")
+    grading = grade(tmp_path, 120, TEST_TIMEOUT)
+    assert grading.status == "Syntaxfehler"
+    assert grading.task(1).points + grading.task(2).points == max_points(tasks_of(CHECKPOINTS))
+    assert grading.task(3).points == grading.task(4).points == 0
+    assert "Syntaxfehler in training_state.py, Zeile 1" in scorecard(grading)
