@@ -14,7 +14,6 @@ import pytest
 
 from grader.rubric import REQUIREMENTS_BY_ID, TASKS_BY_NUMBER
 from tests.grading.support import (
-    REFERENCE_VARIABLE,
     SUBMISSION_VARIABLE,
     GradingFailure,
     SubmissionAborted,

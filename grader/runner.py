@@ -19,6 +19,7 @@ from grader import pytest_plugin
 from grader.results import from_records
 from grader.rubric import tasks_of
 from grader.submission import locate, syntax_error
+from tests.grading.support import REFERENCE_VARIABLE, SUBMISSION_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_TIMEOUT_SECONDS = 10
@@ -129,9 +130,9 @@ def run_tests(submission, lessons, results_file, sandbox, timeout, test_timeout,
         # One thread per grading process: the test models are tiny, and a batch runs one process per core.
         "OMP_NUM_THREADS": "1",
         pytest_plugin.RESULTS_VARIABLE: str(results_file),
-        pytest_plugin.SUBMISSION_VARIABLE: str(submission),
+        SUBMISSION_VARIABLE: str(submission),
         pytest_plugin.MODULES_VARIABLE: ",".join(lesson.module for lesson in lessons),
-        pytest_plugin.REFERENCE_VARIABLE: str(sandbox / ".referenz"),
+        REFERENCE_VARIABLE: str(sandbox / ".referenz"),
         pytest_plugin.MEMORY_LIMIT_VARIABLE: str(memory_limit),
     }
     # A session of its own, so that a timeout ends the submission's child processes as well.
