@@ -79,26 +79,23 @@ def test_loads_safely_as_dict_with_three_keys(saved):
     check(not missing, f"Im gespeicherten Dictionary fehlen die Schlüssel {', '.join(map(repr, missing))}.")
 
 
+def expect_saved_state(checkpoint, key, expected, source, expectation):
+    diffs = differences(expected, entry(checkpoint, key), key)
+    check(not diffs, f"{key} im Checkpoint stimmt nicht mit {source} überein: {summary(diffs)}. Erwartet: {expectation}.")
+
+
 @pytest.mark.requirement("speichern_modell")
 def test_model_state_complete_with_buffers(saved):
     checkpoint, expected_model, _ = saved
-    diffs = differences(expected_model, entry(checkpoint, "model_state_dict"), "model_state_dict")
-    check(
-        not diffs,
-        f"Der gespeicherte Modellzustand stimmt nicht mit model.state_dict() überein: {summary(diffs)}. "
-        "Erwartet: alle Parameter und Buffer (z. B. die laufenden Statistiken von BatchNorm).",
-    )
+    expect_saved_state(checkpoint, "model_state_dict", expected_model, "model.state_dict()",
+                       "alle Parameter und Buffer (z. B. die laufenden Statistiken von BatchNorm)")
 
 
 @pytest.mark.requirement("speichern_optimierer")
 def test_optimizer_state_complete(saved):
     checkpoint, _, expected_optimizer = saved
-    diffs = differences(expected_optimizer, entry(checkpoint, "optimizer_state_dict"), "optimizer_state_dict")
-    check(
-        not diffs,
-        f"Der gespeicherte Optimiererzustand stimmt nicht mit optimizer.state_dict() überein: {summary(diffs)}. "
-        "Erwartet: 'state' (z. B. die Momente von Adam) und 'param_groups' (z. B. die Lernrate).",
-    )
+    expect_saved_state(checkpoint, "optimizer_state_dict", expected_optimizer, "optimizer.state_dict()",
+                       "'state' (z. B. die Momente von Adam) und 'param_groups' (z. B. die Lernrate)")
 
 
 @pytest.mark.requirement("speichern_epoche")
