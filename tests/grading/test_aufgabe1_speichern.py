@@ -81,7 +81,8 @@ def test_loads_safely_as_dict_with_three_keys(saved):
 
 def expect_saved_state(checkpoint, key, expected, source, expectation):
     diffs = differences(expected, entry(checkpoint, key), key)
-    check(not diffs, f"{key} im Checkpoint stimmt nicht mit {source} überein: {summary(diffs)}. Erwartet: {expectation}.")
+    check(not diffs, f"Der Eintrag {key!r} im Checkpoint stimmt nicht mit {source} überein: {summary(diffs)}. "
+                     f"Erwartet: {expectation}.")
 
 
 @pytest.mark.requirement("speichern_modell")
