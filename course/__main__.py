@@ -44,12 +44,13 @@ class StopRequest:
 
 def run_lesson_two(module, epochs, filename):
     _, test_data = load_data()
-    started = [time.perf_counter()]
+    started = time.perf_counter()
 
     def report(progress, model):
+        nonlocal started
         accuracy = evaluate(model, test_data)
-        seconds = time.perf_counter() - started[0]
-        started[0] = time.perf_counter()
+        seconds = time.perf_counter() - started
+        started = time.perf_counter()
         print(f"Epoche {progress['epoch']}/{epochs}: bester Verlust {german_number(progress['best_loss'], 4)}, "
               f"Genauigkeit {german_number(100 * accuracy, 1)} %, {german_number(seconds, 2)} s", flush=True)
 

@@ -5,9 +5,6 @@ import xml.etree.ElementTree as ElementTree
 
 from grader.report import requirement_feedback, scorecard
 
-CSV_STATUS_COLUMN = "status"
-
-
 def gradescope_json(grading):
     """Gradescope's results.json: one test per requirement, scores as on the scorecard."""
     tests = []
@@ -64,7 +61,7 @@ def junit_xml(grading):
 
 
 def csv_header(tasks):
-    return ["student"] + [f"aufgabe{task.number}" for task in tasks] + ["summe", "max", CSV_STATUS_COLUMN]
+    return ["student"] + [f"aufgabe{task.number}" for task in tasks] + ["summe", "max", "status"]
 
 
 def csv_row(student, grading, tasks):

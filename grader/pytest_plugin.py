@@ -7,8 +7,7 @@ process loses only the tests that had not finished; nothing the submission print
 import json
 import os
 import resource
-import traceback
-from pathlib import Path
+import subprocess
 
 import pytest
 
@@ -19,6 +18,7 @@ from tests.grading.support import (
     SubmissionAborted,
     SubmissionImportError,
     exits_contained,
+    last_frame_in,
 )
 
 RESULTS_VARIABLE = "GRADER_RESULTS"
@@ -79,7 +79,7 @@ def pytest_collection_finish(session):
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed and _failure_key not in item.stash:
-        item.stash[_failure_key] = explain(call.excinfo, item.config)
+        item.stash[_failure_key] = explain(call.excinfo, item)
     if report.when == "teardown":
         results = item.config.stash[_results_key]
         if results:
@@ -104,7 +104,7 @@ def pytest_pyfunc_call(pyfuncitem):
         return (yield)
 
 
-def explain(excinfo, config):
+def explain(excinfo, item):
     """Turn a failure into (cause, German sentence) — never a traceback wall."""
     error = excinfo.value
     if isinstance(error, GradingFailure):
@@ -115,8 +115,13 @@ def explain(excinfo, config):
         return "nicht_implementiert", "Die Funktion ist noch nicht implementiert (sie löst NotImplementedError aus)."
     if isinstance(error, pytest.fail.Exception) and str(error).startswith("Timeout"):
         return "zeit", (
-            f"Zeitüberschreitung: Der Test wurde nach {seconds(config.getini('timeout'))} s abgebrochen. "
+            f"Zeitüberschreitung: Der Test wurde nach {seconds(timeout_of(item))} s abgebrochen. "
             "Enthält Ihr Code eine Endlosschleife?"
+        )
+    if isinstance(error, subprocess.TimeoutExpired):
+        return "zeit", (
+            f"Zeitüberschreitung: Ein Trainingsprozess mit Ihren Funktionen wurde nach {seconds(error.timeout)} s "
+            "abgebrochen. Enthält Ihr Code eine Endlosschleife?"
         )
     if isinstance(error, SubmissionAborted):
         return "abbruch", (
@@ -130,6 +135,12 @@ def explain(excinfo, config):
     return "ausnahme", f"Ihr Code löste eine unerwartete Ausnahme aus: {excerpt(excinfo)}"
 
 
+def timeout_of(item):
+    """The per-test limit of pytest-timeout: the test's own marker, else the configured one."""
+    marker = item.get_closest_marker("timeout")
+    return marker.args[0] if marker else item.config.getini("timeout")
+
+
 def seconds(value):
     return f"{float(value):g}".replace(".", ",")
 
@@ -140,11 +151,7 @@ def excerpt(excinfo):
     text = f"{type(error).__name__}: {error}"
     if len(text) > MAX_EXCERPT:
         text = text[:MAX_EXCERPT] + " …"
-    submission = Path(os.environ.get(SUBMISSION_VARIABLE, "")).resolve()
-    own_frames = [
-        frame for frame in traceback.extract_tb(excinfo.tb) if Path(frame.filename).resolve().parent == submission
-    ]
-    if own_frames:
-        frame = own_frames[-1]
-        text += f" ({Path(frame.filename).name}, Zeile {frame.lineno}: {frame.line})"
+    frame = last_frame_in(excinfo.tb, os.environ.get(SUBMISSION_VARIABLE, ""))
+    if frame:
+        text += f" ({os.path.basename(frame.filename)}, Zeile {frame.lineno}: {frame.line})"
     return text

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from grader.pytest_plugin import explain
 from grader.report import scorecard
 from grader.rubric import CHECKPOINTS, REQUIREMENTS, TASKS, max_points, requirements_of, tasks_of
 from grader.runner import grade
@@ -205,3 +206,11 @@ def test_syntax_error_in_one_module_costs_only_its_lesson(tmp_path):
     assert grading.task(1).points + grading.task(2).points == max_points(tasks_of(CHECKPOINTS))
     assert grading.task(3).points == grading.task(4).points == 0
     assert "Syntaxfehler in training_state.py, Zeile 1" in scorecard(grading)
+
+
+def test_a_training_process_that_runs_too_long_counts_as_timeout():
+    with pytest.raises(subprocess.TimeoutExpired) as excinfo:
+        raise subprocess.TimeoutExpired(["python", "-m", "tests.grading.resume_harness"], 60)
+    cause, message = explain(excinfo, item=None)
+    assert cause == "zeit"
+    assert message.startswith("Zeitüberschreitung: Ein Trainingsprozess mit Ihren Funktionen wurde nach 60 s abgebrochen.")

@@ -6,6 +6,7 @@ import importlib.util
 import logging
 import os
 import sys
+import traceback
 from collections import OrderedDict
 from pathlib import Path
 
@@ -58,12 +59,9 @@ def import_module_from(path, name):
     sys.path.insert(0, str(path.parent))
     try:
         spec.loader.exec_module(module)
-    except SyntaxError as error:
-        raise SubmissionImportError(
-            f"Syntaxfehler in {path.name}, Zeile {error.lineno}: {error.msg}"
-        ) from None
     except (Exception, KeyboardInterrupt, SystemExit) as error:  # raised while importing the student's file
-        line = _last_line_in(error, path)
+        frame = last_frame_in(error.__traceback__, path.parent)
+        line = f" (Zeile {frame.lineno})" if frame else ""
         raise SubmissionImportError(
             f"{path.name} lässt sich nicht importieren{line}: {type(error).__name__}: {error}"
         ) from None
@@ -72,15 +70,11 @@ def import_module_from(path, name):
     return module
 
 
-def _last_line_in(error, path):
-    lines = [frame.tb_lineno for frame in _frames(error.__traceback__) if Path(frame.tb_frame.f_code.co_filename) == path]
-    return f" (Zeile {lines[-1]})" if lines else ""
-
-
-def _frames(traceback):
-    while traceback is not None:
-        yield traceback
-        traceback = traceback.tb_next
+def last_frame_in(traceback_, folder):
+    """The last frame of a traceback that lies in a file of ``folder`` (the submission), or None."""
+    folder = Path(folder).resolve()
+    frames = [frame for frame in traceback.extract_tb(traceback_) if Path(frame.filename).resolve().parent == folder]
+    return frames[-1] if frames else None
 
 
 def make_model(seed, hidden=8, named=False):
@@ -164,16 +158,19 @@ class MessageCapture:
         return (out + err + self._caplog.text).strip()
 
 
-def load_without_escape(load_checkpoint, situation, *args, **kwargs):
-    """Call the submission's ``load_checkpoint``; an exception that escapes fails the requirement."""
+def call_without_escape(function, situation, fresh_start, *args, **kwargs):
+    """Call a function of the submission; an exception that escapes it fails the requirement.
+
+    ``fresh_start`` names the expected return value, e.g. "die Rückgabe 0".
+    """
     try:
-        return load_checkpoint(*args, **kwargs)
+        return function(*args, **kwargs)
     except NotImplementedError:
         raise
     except Exception as error:
         raise GradingFailure(
-            f"Bei {situation} hat load_checkpoint die Ausnahme {type(error).__name__}: {error} nicht "
-            "abgefangen. Erwartet: eine Meldung und die Rückgabe 0, damit das Training von vorn beginnt."
+            f"Bei {situation} hat {function.__name__} die Ausnahme {type(error).__name__}: {error} nicht "
+            f"abgefangen. Erwartet: eine Meldung und {fresh_start}, damit das Training von vorn beginnt."
         ) from None
 
 

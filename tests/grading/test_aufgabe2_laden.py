@@ -15,7 +15,7 @@ from tests.grading.support import (
     describe_return,
     differences,
     fresh_pair,
-    load_without_escape,
+    call_without_escape,
     snapshot,
     summary,
     trained_pair,
@@ -101,7 +101,7 @@ def test_default_name_in_working_directory(submission, reference, in_tmp_dir, ca
 
 def expect_fresh_start(submission, messages, path, situation):
     """The contract for every unusable file: a message, the int 0, no escaping exception."""
-    result = load_without_escape(submission.load_checkpoint, situation, *fresh_pair(), filename=str(path))
+    result = call_without_escape(submission.load_checkpoint, situation, "die Rückgabe 0", *fresh_pair(), filename=str(path))
     check(
         type(result) is int and result == 0,
         f"Bei {situation} gibt load_checkpoint {describe_return(result)} zurück. "
@@ -219,7 +219,8 @@ def test_crafted_file_runs_no_code(submission, messages, in_tmp_dir):
         },
         path,
     )
-    load_without_escape(submission.load_checkpoint, "einer manipulierten Datei", *fresh_pair(), filename=str(path))
+    call_without_escape(submission.load_checkpoint, "einer manipulierten Datei", "die Rückgabe 0", *fresh_pair(),
+                        filename=str(path))
     check(
         not marker.exists(),
         "Beim Laden einer manipulierten Datei wurde darin versteckter Code ausgeführt. "
