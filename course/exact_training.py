@@ -70,15 +70,17 @@ class History:
 
 
 def train_exactly(save_training_state, resume_training_state, epochs, filename,
-                  should_stop=lambda progress: False, on_epoch_end=lambda progress, model: None):
+                  should_stop=lambda progress: False, on_epoch_end=lambda progress, model: None,
+                  build=build_training):
     """Trainiert bis ``epochs`` Epochen abgeschlossen sind; setzt einen vorhandenen Checkpoint fort.
 
     Speichert nach jeder Epoche. Gibt ``should_stop(progress)`` nach einem Schritt oder nach dem
     Speichern am Ende einer Epoche ``True`` zurück, endet die Schleife mit gespeichertem Zustand
-    (``History.interrupted``). ``on_epoch_end(progress, model)`` meldet den Fortschritt.
+    (``History.interrupted``). ``on_epoch_end(progress, model)`` meldet den Fortschritt;
+    ``build(epochs)`` erzeugt Modell, Optimierer, Scheduler und DataLoader.
     Gibt ``(model, history)`` zurück.
     """
-    model, optimizer, scheduler, loader = build_training(epochs)
+    model, optimizer, scheduler, loader = build(epochs)
     progress, batches = resume_training_state(filename, model, optimizer, scheduler, loader)
     progress = progress or fresh_progress()
     history = History()

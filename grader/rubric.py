@@ -84,6 +84,7 @@ REQUIREMENTS = (
     Requirement("laden_unbrauchbare_datei", 2, 2, "Unbrauchbare Datei: Meldung und Rückgabe 0", *_ERRORS),
     Requirement("laden_andere_architektur", 2, 2, "Checkpoint eines anderen Modells: Meldung und Rückgabe 0", *_ERRORS),
     Requirement("laden_sicher", 2, 2, "Eine manipulierte Datei führt keinen Code aus", *_SAFETY),
+    Requirement("laden_unterbrechung", 2, 1, "Strg+C (KeyboardInterrupt) und sys.exit() beim Laden werden nicht abgefangen", *_ERRORS),
     Requirement("zustand_inhalt", 3, 2, "Alle state_dicts und progress unverändert im Checkpoint", *_STATE),
     Requirement("zustand_weights_only", 3, 2, "Ladbar mit weights_only=True und leerer Allowlist", *_NUMPY),
     Requirement("zustand_zufall", 3, 2, "Die Zufallszustände von torch, NumPy und Python sind gesichert", *_RNG),
@@ -91,6 +92,8 @@ REQUIREMENTS = (
     Requirement("fortsetzen_epochenmitte", 4, 3, "Fortsetzen mitten in der Epoche: bitgenau wie ohne Unterbrechung", *_ORDER),
     Requirement("fortsetzen_zufall", 4, 2, "Nach dem Fortsetzen ziehen torch, NumPy und Python dieselben Zufallszahlen", *_RNG),
     Requirement("fortsetzen_fehlende_datei", 4, 1, "Fehlende oder unbrauchbare Datei: Meldung und (None, None)", *_RESUME),
+    Requirement("fortsetzen_sicher", 4, 1, "Eine manipulierte Datei führt keinen Code aus", *_NUMPY),
+    Requirement("fortsetzen_unterbrechung", 4, 1, "Strg+C (KeyboardInterrupt) und sys.exit() beim Laden werden nicht abgefangen", *_RESUME),
 )
 
 REQUIREMENTS_BY_ID = {requirement.id: requirement for requirement in REQUIREMENTS}

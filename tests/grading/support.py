@@ -1,118 +1,124 @@
-"""Helpers shared by the grading tests: test models, comparisons and calling the submission."""
+"""Helpers of the grading tests on the trusted side: reading probe outcomes, comparisons, sentences.
 
-import contextlib
+The tests never import the submission. They start probes in the sandboxed worker
+(``grader.client``) and judge what comes back against values computed here, independently.
+"""
+
 import copy
-import importlib.util
-import logging
+import io
 import os
-import sys
-import traceback
-from collections import OrderedDict
+import re
 from pathlib import Path
 
 import torch
-from torch import nn
+
+from grader.text import cap, describe_exception, first_line
 
 REPO = Path(__file__).resolve().parents[2]
 # The folder of the submission's modules; run directly (make test), the tests grade solutions/.
 SUBMISSION_VARIABLE = "GRADER_ABGABE"
-# The grader hands over a private copy of the reference solutions.
-REFERENCE_VARIABLE = "GRADER_REFERENCE"
+CPU_LIMIT_VARIABLE = "GRADER_CPU_LIMIT"
 SUBMISSION_FOLDER = Path(os.environ.get(SUBMISSION_VARIABLE, REPO / "solutions"))
-REFERENCE_FOLDER = Path(os.environ.get(REFERENCE_VARIABLE, REPO / "solutions"))
-SAVED_EPOCH = 7
-TRAINED_LR = 0.01
-FRESH_LR = 0.5
+REFERENCE_FOLDER = REPO / "solutions"
+CPU_SECONDS = float(os.environ.get(CPU_LIMIT_VARIABLE, 10))
+TRAINING_CPU_SECONDS = 60.0
+
+# German hints for errors that recur in submissions; matched against the first line of a message.
+HINTS = (
+    (r"Tried to step \d+ times", "Der Scheduler wurde öfter weitergeschaltet als geplant: Beim Fortsetzen die "
+     "schon trainierten Batches überspringen und den Scheduler nach dem Laden nicht zusätzlich aufrufen."),
+    (r"size mismatch", "Die Tensorgrößen im Checkpoint passen nicht zum Modell."),
+    (r"Missing key|Unexpected key", "Die Schlüsselnamen im Checkpoint passen nicht zum Modell."),
+    (r"Unsupported global|Weights only load failed", "torch.load(..., weights_only=True) lehnt einen Typ in der "
+     "Datei ab: Speichern Sie nur Tensoren und einfache Python-Werte."),
+    (r"doesn't match the size of optimizer's group", "Der Optimiererzustand gehört zu anderen Parametern."),
+)
 
 
-class GradingFailure(AssertionError):
-    """A requirement is not met; the message is the German feedback for the student."""
+class Failure(AssertionError):
+    """A requirement is not met; the message is the German feedback, ``cause`` its kind."""
 
-
-class SubmissionImportError(Exception):
-    """The submission could not be imported; the message says why, in German."""
-
-
-class SubmissionAborted(Exception):
-    """The submission raised KeyboardInterrupt or SystemExit; graded as a failure of that test."""
-
-
-@contextlib.contextmanager
-def exits_contained():
-    """Turn KeyboardInterrupt and SystemExit from the submission into an ordinary failure."""
-    try:
-        yield
-    except (KeyboardInterrupt, SystemExit) as error:
-        raise SubmissionAborted(type(error).__name__) from None
+    def __init__(self, message, cause="anforderung"):
+        super().__init__(message)
+        self.cause = cause
 
 
 def check(condition, message):
     if not condition:
-        raise GradingFailure(message)
+        raise Failure(message)
 
 
-def import_module_from(path, name):
-    """Import a ``checkpoints.py`` by path, with its own folder importable for helper modules."""
-    path = Path(path).resolve()
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        spec.loader.exec_module(module)
-    except (Exception, KeyboardInterrupt, SystemExit) as error:  # raised while importing the student's file
-        frame = last_frame_in(error.__traceback__, path.parent)
-        line = f" (Zeile {frame.lineno})" if frame else ""
-        raise SubmissionImportError(
-            f"{path.name} lässt sich nicht importieren{line}: {type(error).__name__}: {error}"
-        ) from None
-    finally:
-        sys.path.remove(str(path.parent))
-    return module
+def hint(message):
+    return next((sentence for pattern, sentence in HINTS if re.search(pattern, message)), "")
 
 
-def last_frame_in(traceback_, folder):
-    """The last frame of a traceback that lies in a file of ``folder`` (the submission), or None."""
-    folder = Path(folder).resolve()
-    frames = [frame for frame in traceback.extract_tb(traceback_) if Path(frame.filename).resolve().parent == folder]
-    return frames[-1] if frames else None
+def error_text(error):
+    """``Typ: erste Zeile (Datei, Zeile N: Code)`` of an exception the probe observed, with a hint."""
+    if not error:
+        return ""
+    text = describe_exception(error["type"], error["message"])
+    if error.get("where"):
+        text += f" ({error['where']})"
+    extra = hint(error["message"])
+    return f"{text}. {extra}" if extra else text
 
 
-def make_model(seed, hidden=8, named=False):
-    """A small model with BatchNorm, so that buffers are part of its ``state_dict``."""
-    torch.manual_seed(seed)
-    layers = [nn.Linear(4, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, 3)]
-    if named:
-        return nn.Sequential(OrderedDict(zip(["eingang", "norm", "aktivierung", "ausgang"], layers)))
-    return nn.Sequential(*layers)
+def seconds(value):
+    return f"{float(value):.1f}".replace(".", ",").replace(",0", "")
 
 
-def training_step(model, optimizer, seed):
-    generator = torch.Generator().manual_seed(seed)
-    inputs = torch.randn(16, 4, generator=generator)
-    targets = torch.randint(0, 3, (16,), generator=generator)
-    model.train()
-    optimizer.zero_grad()
-    nn.functional.cross_entropy(model(inputs), targets).backward()
-    optimizer.step()
+def observed(outcome, what, limit=CPU_SECONDS):
+    """The observation of a probe that ran to its end; otherwise a Failure that says what happened."""
+    report, phase = outcome.report, outcome.phase
+    during = "beim Import Ihrer Datei" if phase in ("", "import") else what
+    if outcome.cpu_exceeded:
+        raise Failure(f"Zeitüberschreitung {during}: Ihr Code rechnete mehr als {seconds(limit)} s "
+                      "(gemessen wird nur die Rechenzeit Ihres Codes). Enthält er eine Endlosschleife?", "zeit")
+    if outcome.wall_exceeded:
+        raise Failure(f"Abgebrochen {during} nach {seconds(report['wall'])} s Wartezeit, obwohl Ihr Code nur "
+                      f"{seconds(report['cpu'])} s gerechnet hat: Wartet er auf etwas (input(), sleep)? Sonst war "
+                      "der Rechner überlastet; dann wiederholen Sie bitte die Bewertung.", "zeit")
+    if report.get("worker_ended"):
+        raise Failure("Der Prüfprozess wurde beendet, bevor dieser Test lief (z. B. durch einen Eingriff Ihres "
+                      "Codes in andere Prozesse).", "abbruch")
+    observation = outcome.observation
+    if observation is None or not outcome.completed:
+        how = f"durch das Signal {report['signal']}" if report.get("signal") else "ohne Ergebnis (z. B. mit os._exit)"
+        raise Failure(f"Der Prozess endete {during} {how}. Erwartet: Ihr Code kehrt normal zurück.", "abbruch")
+    if "import_error" in observation:
+        error = observation["import_error"]
+        line = f" ({error['where'].split(':')[0]})" if error.get("where") else ""
+        raise Failure(f"Die Datei lässt sich nicht importieren{line}: {error_text(error)}", "import")
+    return observation
 
 
-def trained_pair(seed=0, hidden=8, named=False):
-    """Model and Adam optimizer after a few steps: non-trivial parameters, buffers and state."""
-    model = make_model(seed, hidden, named)
-    optimizer = torch.optim.Adam(model.parameters(), lr=TRAINED_LR)
-    for step in range(3):
-        training_step(model, optimizer, seed=100 + step)
-    return model, optimizer
+def raised(call):
+    """The exception a call of the submission raised (a dict), or None; stubs end the test here."""
+    error = call.get("raised")
+    if error and error["type"] == "NotImplementedError":
+        raise Failure("Die Funktion ist noch nicht implementiert (sie löst NotImplementedError aus).",
+                      "nicht_implementiert")
+    if error and error.get("memory"):
+        raise Failure(f"Ihr Code hat mehr Speicher angefordert, als die Bewertung erlaubt: {error_text(error)}",
+                      "speicher")
+    return error
 
 
-def fresh_pair(seed=1):
-    """Another model (other seed) and an optimizer with another lr and no state."""
-    model = make_model(seed)
-    return model, torch.optim.Adam(model.parameters(), lr=FRESH_LR)
+def returned(call):
+    return call.get("returned")
+
+
+def describe_return(value):
+    return value["repr"] if value["type"] in value["repr"] else f"{value['repr']} (Typ {value['type']})"
+
+
+def printed(outcome):
+    """What the submission printed or logged during the call, as one capped line (empty: nothing)."""
+    return cap(outcome.output, 200)
 
 
 def snapshot(obj):
-    """An independent deep copy of a ``state_dict`` (loading may share tensors with its input)."""
+    """An independent deep copy of a ``state_dict``."""
     return copy.deepcopy(obj.state_dict())
 
 
@@ -120,59 +126,67 @@ def differences(expected, actual, path="state_dict"):
     """Describe where two nested structures of tensors and plain values differ (empty: equal)."""
     if isinstance(expected, torch.Tensor):
         if not isinstance(actual, torch.Tensor):
-            return [f"{path}: Tensor erwartet, {type(actual).__name__} gefunden"]
+            return [f"{path}: Tensor erwartet, {cap(type(actual).__name__, 40)} gefunden"]
         if expected.shape != actual.shape or expected.dtype != actual.dtype or not torch.equal(expected, actual):
             return [f"{path}: Werte weichen ab"]
         return []
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return [f"{path}: Dictionary erwartet, {type(actual).__name__} gefunden"]
+            return [f"{path}: Dictionary erwartet, {cap(type(actual).__name__, 40)} gefunden"]
         missing = [key for key in expected if key not in actual]
         if missing:
-            return [f"{path}: es fehlen die Schlüssel {', '.join(map(repr, missing[:4]))}"]
+            return [f"{path}: es fehlen die Schlüssel {cap(', '.join(map(repr, missing[:4])), 120)}"]
         return [diff for key in expected for diff in differences(expected[key], actual[key], f"{path}[{key!r}]")]
     if isinstance(expected, (list, tuple)):
         if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
             return [f"{path}: Liste der Länge {len(expected)} erwartet"]
         return [diff for index, (e, a) in enumerate(zip(expected, actual)) for diff in differences(e, a, f"{path}[{index}]")]
     if type(expected) is not type(actual) or expected != actual:
-        return [f"{path}: {expected!r} erwartet, {actual!r} gefunden"]
+        return [f"{path}: {cap(repr(expected), 60)} erwartet, {cap(repr(actual), 60)} gefunden"]
     return []
 
 
 def summary(diffs):
     shown = "; ".join(diffs[:3])
-    return shown + (f" (und {len(diffs) - 3} weitere Abweichungen)" if len(diffs) > 3 else "")
+    return cap(shown + (f" (und {len(diffs) - 3} weitere Abweichungen)" if len(diffs) > 3 else ""), 400)
 
 
-class MessageCapture:
-    """Collects what the submission reports: stdout, stderr and ``logging`` records."""
-
-    def __init__(self, capfd, caplog):
-        self._capfd = capfd
-        self._caplog = caplog
-        caplog.set_level(logging.DEBUG)
-
-    def text(self):
-        out, err = self._capfd.readouterr()
-        return (out + err + self._caplog.text).strip()
+def rejected_global(message):
+    """The global that ``weights_only`` refused, from torch's message (or None)."""
+    found = re.search(r"GLOBAL ([\w.]+)", message) or re.search(r"Unsupported global: ([\w.]+)", message)
+    return found.group(1) if found else None
 
 
-def call_without_escape(function, situation, fresh_start, *args, **kwargs):
-    """Call a function of the submission; an exception that escapes it fails the requirement.
-
-    ``fresh_start`` names the expected return value, e.g. "die Rückgabe 0".
-    """
-    try:
-        return function(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Exception as error:
-        raise GradingFailure(
-            f"Bei {situation} hat {function.__name__} die Ausnahme {type(error).__name__}: {error} nicht "
-            f"abgefangen. Erwartet: eine Meldung und {fresh_start}, damit das Training von vorn beginnt."
-        ) from None
+def key_paths(structure, matches, path=""):
+    """The keys (as ``['a']['b']``) under which ``matches`` holds, in a plain observed structure."""
+    if matches(structure):
+        return [path or "(oberste Ebene)"]
+    if isinstance(structure, dict) and "__objekt__" not in structure and "__numpy__" not in structure:
+        return [found for key, value in structure.items() for found in key_paths(value, matches, f"{path}[{key!r}]")]
+    if isinstance(structure, list):
+        return [found for index, value in enumerate(structure) for found in key_paths(value, matches, f"{path}[{index}]")]
+    return []
 
 
-def describe_return(value):
-    return f"{value!r} (Typ {type(value).__name__})"
+def first_line_of(text):
+    return first_line(text, 200)
+
+
+def torch_bytes(value):
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    return buffer.getvalue()
+
+
+MARKER = "schadcode_wurde_ausgefuehrt"
+
+
+class CreatesMarker:
+    """Unpickling this object calls os.mkdir in the working directory: code that runs while loading."""
+
+    def __reduce__(self):
+        return (os.mkdir, (MARKER,))
+
+
+def code_ran(outcome):
+    return any(path.name == MARKER for path in outcome.folder.rglob("*"))

@@ -1,126 +1,149 @@
-"""Aufgabe 1: save_checkpoint. Every test checks behaviour, never wording or code shape."""
+"""Aufgabe 1: save_checkpoint. The file the submission wrote is judged here, on the trusted side."""
 
 import pytest
-import torch
 
-from tests.grading.support import (
-    SAVED_EPOCH,
-    check,
-    exits_contained,
-    differences,
-    fresh_pair,
-    snapshot,
-    summary,
-    trained_pair,
-)
+from grader.client import load_untrusted, read_untrusted
+from grader.text import quote
+from grader.scenarios import SAVED_EPOCH, fresh_pair, trained_pair
+from tests.grading.support import check, differences, error_text, observed, raised, snapshot, summary, Failure
 
 KEYS = ("epoch", "model_state_dict", "optimizer_state_dict")
+# How the file name is passed, and where the file must appear in the probe's working directory.
+FORMS = {
+    "relativ": ("filename='mein_stand.pt'", "mein_stand.pt"),
+    "absolut": ("filename='/…/ziel/mein_stand.pt' (ein absoluter Pfad)", "ziel/mein_stand.pt"),
+    "pathlib": ("filename=Path('mein_stand.pt')", "mein_stand.pt"),
+    "standard": ("ohne Dateinamen", "checkpoint.pth"),
+}
+PROBE_FILES = {"beobachtung.pt", "ausgabe.txt", "import.txt", "phase"}
 
 
-def read_safely(path):
-    """Read a saved checkpoint the way load_checkpoint must: with weights_only=True."""
-    check(path.is_file(), f"save_checkpoint hat keine Datei {path.name!r} angelegt, es gibt nichts zu prüfen.")
-    try:
-        checkpoint = torch.load(path, weights_only=True)
-    except Exception as error:
-        check(
-            False,
-            f"Die Datei lässt sich nicht mit torch.load(..., weights_only=True) laden ({type(error).__name__}). "
-            "Erwartet: ein Dictionary aus state_dicts und einfachen Werten, nicht das ganze Modell "
-            "oder der ganze Optimierer.",
-        )
-    check(isinstance(checkpoint, dict), f"Gespeichert wurde ein {type(checkpoint).__name__}, erwartet ein Dictionary.")
-    return checkpoint
+@pytest.fixture(scope="session")
+def saves(worker):
+    """One call of save_checkpoint per form of the file name, each in a fresh process."""
+    pending = {form: worker.start("save", "checkpoints", args={"how": form}) for form in FORMS}
+    return {form: handle.result() for form, handle in pending.items()}
 
 
-@pytest.fixture
-def saved(submission, in_tmp_dir):
-    """The submission's checkpoint of a trained pair, and independent copies of what it must hold."""
-    model, optimizer = trained_pair()
-    expected_model, expected_optimizer = snapshot(model), snapshot(optimizer)
-    path = in_tmp_dir / "stand.pth"
-    with exits_contained():
-        submission.save_checkpoint(model, optimizer, SAVED_EPOCH, filename=str(path))
-    return read_safely(path), expected_model, expected_optimizer
+def new_files(folder):
+    """Files the submission created in a probe's folder (relative names)."""
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*")
+                  if path.is_file() and not path.is_symlink() and path.name not in PROBE_FILES)
 
 
-def entry(checkpoint, key):
-    check(isinstance(checkpoint, dict) and key in checkpoint, f"Im Checkpoint fehlt der Schlüssel {key!r}.")
-    return checkpoint[key]
+def expect_file(outcome, form):
+    """The path of the file written in ``form``; a Failure names what happened instead."""
+    call_text, target = FORMS[form]
+    call = observed(outcome, "in save_checkpoint")["call"]
+    error = raised(call)
+    path = outcome.folder / target
+    if error:
+        raise Failure(f"save_checkpoint({call_text}) löste {error_text(error)} aus. Erwartet: Die Funktion "
+                      "schreibt die Datei und kehrt normal zurück.")
+    if path.is_file() and not path.is_symlink():
+        return path
+    found = [name for name in new_files(outcome.folder) if name != target]
+    elsewhere = f" Gefunden wurde stattdessen {', '.join(repr(name) for name in found[:3])}." if found else \
+        " Es entstand überhaupt keine Datei."
+    expectation = ("der Standardwert filename='checkpoint.pth', gespeichert im Arbeitsverzeichnis"
+                   if form == "standard" else "die Datei entsteht genau unter dem übergebenen Namen")
+    raise Failure(f"Nach save_checkpoint({call_text}) gibt es keine Datei {target!r}.{elsewhere} "
+                  f"Erwartet: {expectation}.")
 
 
 @pytest.mark.requirement("speichern_datei")
-def test_file_appears_under_given_name(submission, in_tmp_dir):
-    model, optimizer = trained_pair()
-    target = in_tmp_dir / "mein_stand.pt"
-    submission.save_checkpoint(model, optimizer, SAVED_EPOCH, filename=str(target))
-    check(
-        target.is_file(),
-        "Nach save_checkpoint(..., filename='mein_stand.pt') gibt es keine Datei 'mein_stand.pt'. "
-        "Erwartet: Die Datei entsteht genau unter dem übergebenen Namen.",
-    )
+@pytest.mark.parametrize("form", ["relativ", "absolut", "pathlib"])
+def test_file_appears_under_given_name(saves, form):
+    expect_file(saves[form], form)
 
 
 @pytest.mark.requirement("speichern_standardname")
-def test_default_name_in_working_directory(submission, in_tmp_dir):
+def test_default_name_in_working_directory(saves):
+    expect_file(saves["standard"], "standard")
+
+
+@pytest.fixture(scope="session")
+def saved(saves):
+    """The bytes and the content (read with weights_only=True) of the first file the submission wrote."""
+    for form in ("relativ", "absolut", "pathlib"):
+        try:
+            path = expect_file(saves[form], form)
+        except Failure as failure:
+            if failure.cause != "anforderung":
+                raise
+            continue
+        try:
+            return read_untrusted(path), load_untrusted(path)
+        except Exception as error:
+            return read_untrusted(path), error
+    raise Failure("save_checkpoint hat in keinem Aufruf eine Datei unter dem übergebenen Namen angelegt; ihr "
+                  "Inhalt lässt sich daher nicht prüfen (Folgefehler, siehe „Die Datei entsteht unter dem "
+                  "angegebenen Namen“).")
+
+
+@pytest.fixture(scope="session")
+def expected():
     model, optimizer = trained_pair()
-    submission.save_checkpoint(model, optimizer, SAVED_EPOCH)
-    check(
-        (in_tmp_dir / "checkpoint.pth").is_file(),
-        "Ohne Dateinamen aufgerufen, legt save_checkpoint keine Datei 'checkpoint.pth' im "
-        "Arbeitsverzeichnis an. Erwartet: der Standardwert filename='checkpoint.pth'.",
-    )
+    return snapshot(model), snapshot(optimizer)
+
+
+def readable(saved):
+    saved = saved[1]
+    check(not isinstance(saved, Exception),
+          f"Die Datei lässt sich nicht mit torch.load(..., weights_only=True) laden "
+          f"({error_text({'type': type(saved).__name__, 'message': str(saved)})}). Erwartet: ein Dictionary "
+          "aus state_dicts und einfachen Werten, nicht das ganze Modell oder der ganze Optimierer.")
+    check(isinstance(saved, dict), f"Gespeichert wurde ein {type(saved).__name__}, erwartet ein Dictionary.")
+    return saved
+
+
+def entry(saved, key):
+    checkpoint = readable(saved)
+    check(key in checkpoint, f"Im Checkpoint fehlt der Schlüssel {key!r}.")
+    return checkpoint[key]
 
 
 @pytest.mark.requirement("speichern_format")
 def test_loads_safely_as_dict_with_three_keys(saved):
-    checkpoint, _, _ = saved
+    checkpoint = readable(saved)
     missing = [key for key in KEYS if key not in checkpoint]
     check(not missing, f"Im gespeicherten Dictionary fehlen die Schlüssel {', '.join(map(repr, missing))}.")
 
 
-def expect_saved_state(checkpoint, key, expected, source, expectation):
-    diffs = differences(expected, entry(checkpoint, key), key)
+def expect_saved_state(saved, key, expected, source, expectation):
+    diffs = differences(expected, entry(saved, key), key)
     check(not diffs, f"Der Eintrag {key!r} im Checkpoint stimmt nicht mit {source} überein: {summary(diffs)}. "
                      f"Erwartet: {expectation}.")
 
 
 @pytest.mark.requirement("speichern_modell")
-def test_model_state_complete_with_buffers(saved):
-    checkpoint, expected_model, _ = saved
-    expect_saved_state(checkpoint, "model_state_dict", expected_model, "model.state_dict()",
+def test_model_state_complete_with_buffers(saved, expected):
+    expect_saved_state(saved, "model_state_dict", expected[0], "model.state_dict()",
                        "alle Parameter und Buffer (z. B. die laufenden Statistiken von BatchNorm)")
 
 
 @pytest.mark.requirement("speichern_optimierer")
-def test_optimizer_state_complete(saved):
-    checkpoint, _, expected_optimizer = saved
-    expect_saved_state(checkpoint, "optimizer_state_dict", expected_optimizer, "optimizer.state_dict()",
+def test_optimizer_state_complete(saved, expected):
+    expect_saved_state(saved, "optimizer_state_dict", expected[1], "optimizer.state_dict()",
                        "'state' (z. B. die Momente von Adam) und 'param_groups' (z. B. die Lernrate)")
 
 
 @pytest.mark.requirement("speichern_epoche")
 def test_epoch_saved_unchanged(saved):
-    checkpoint, _, _ = saved
-    epoch = entry(checkpoint, "epoch")
-    check(
-        type(epoch) is int and epoch == SAVED_EPOCH,
-        f"Unter 'epoch' steht {epoch!r}, übergeben wurde epoch={SAVED_EPOCH}. "
-        "Erwartet: die übergebene Epoche unverändert als int.",
-    )
+    epoch = entry(saved, "epoch")
+    check(type(epoch) is int and epoch == SAVED_EPOCH,
+          f"Unter 'epoch' steht {quote(epoch, 80)}, übergeben wurde epoch={SAVED_EPOCH}. "
+          "Erwartet: die übergebene Epoche unverändert als int.")
 
 
 @pytest.mark.requirement("speichern_kompatibel")
-def test_reference_can_load_the_file(submission, reference, in_tmp_dir, capsys):
-    model, optimizer = trained_pair()
-    expected = snapshot(model)
-    path = in_tmp_dir / "stand.pth"
-    submission.save_checkpoint(model, optimizer, SAVED_EPOCH, filename=str(path))
-    target_model, target_optimizer = fresh_pair()
-    epoch = reference.load_checkpoint(target_model, target_optimizer, filename=str(path))
+def test_reference_can_load_the_file(saved, reference, expected, tmp_path, capsys):
+    readable(saved)
+    path = tmp_path / "abgabe.pth"  # a trusted copy: the reference never opens a path of the sandbox
+    path.write_bytes(saved[0])
+    model, optimizer = fresh_pair()
+    epoch = reference.load_checkpoint(model, optimizer, filename=str(path))
     capsys.readouterr()
-    check(
-        epoch == SAVED_EPOCH and not differences(expected, target_model.state_dict()),
-        "Die Musterlösung kann Ihren Checkpoint nicht laden. Erwartet: ein Dictionary mit genau den "
-        "Schlüsseln 'epoch', 'model_state_dict' und 'optimizer_state_dict' (weitere sind erlaubt).",
-    )
+    check(epoch == SAVED_EPOCH and not differences(expected[0], model.state_dict()),
+          "Die Musterlösung kann Ihren Checkpoint nicht laden. Erwartet: ein Dictionary mit mindestens den "
+          "Schlüsseln 'epoch', 'model_state_dict' und 'optimizer_state_dict'.")

@@ -1,228 +1,208 @@
-"""Aufgabe 2: load_checkpoint. The files are written by the reference or by torch.save directly,
-so that a broken save_checkpoint never hides the points of load_checkpoint."""
+"""Aufgabe 2: load_checkpoint. The files are written here by the reference or by torch.save, so that a
+broken save_checkpoint never hides the points of load_checkpoint; the submission loads them in the
+sandbox, and the state of the passed objects afterwards is judged here."""
 
-import os
+import io
 
 import pytest
 import torch
 
+from grader.scenarios import FRESH_LR, SAVED_EPOCH, TRAINED_LR, trained_pair, training_step
 from tests.grading.support import (
-    FRESH_LR,
-    SAVED_EPOCH,
-    TRAINED_LR,
+    CreatesMarker,
     check,
-    exits_contained,
+    code_ran,
     describe_return,
     differences,
-    fresh_pair,
-    call_without_escape,
-    snapshot,
+    error_text,
+    observed,
+    printed,
+    raised,
+    returned,
     summary,
-    trained_pair,
-    training_step,
+    torch_bytes,
 )
 
-
-@pytest.fixture
-def checkpoint_file(reference, in_tmp_dir):
-    """A checkpoint of a trained pair written by the reference, and the pair itself."""
-    model, optimizer = trained_pair()
-    path = in_tmp_dir / "stand.pth"
-    reference.save_checkpoint(model, optimizer, SAVED_EPOCH, filename=str(path))
-    return path, model, optimizer
+FORMS = {"relativ": "stand.pth", "absolut": "ziel/stand.pth", "pathlib": "stand.pth", "standard": "checkpoint.pth"}
 
 
-@pytest.fixture
-def restored(submission, checkpoint_file, capfd):
-    """Load the reference's checkpoint into a fresh pair (other seed, other lr) with the submission."""
-    path, model, optimizer = checkpoint_file
-    expected_model, expected_optimizer = snapshot(model), snapshot(optimizer)
-    target_model, target_optimizer = fresh_pair()
-    with exits_contained():
-        result = submission.load_checkpoint(target_model, target_optimizer, filename=str(path))
-    capfd.readouterr()
-    return result, target_model, target_optimizer, expected_model, expected_optimizer, (model, optimizer)
+def checkpoint_bytes(model, optimizer, epoch=SAVED_EPOCH, drop=None, optimizer_state=None):
+    checkpoint = {"epoch": epoch, "model_state_dict": model.state_dict(),
+                  "optimizer_state_dict": optimizer_state or optimizer.state_dict()}
+    checkpoint.pop(drop, None)
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def restored(worker, reference_file):
+    """The reference's checkpoint loaded by the submission into a fresh pair (other seed, other lr)."""
+    pending = {form: worker.start("load", "checkpoints", args={"how": form, "name": "stand.pth"},
+                                  files={name: reference_file})
+               for form, name in FORMS.items()}
+    return {form: handle.result() for form, handle in pending.items()}
+
+
+def state_after(outcome, what="model"):
+    observation = observed(outcome, "in load_checkpoint")
+    raised(observation["call"])  # a stub ends here; any other exception: the state is judged anyway
+    check(what in observation, f"Der Zustand des übergebenen {'Modells' if what == 'model' else 'Optimierers'} "
+                               f"ließ sich nach dem Laden nicht auslesen: {error_text(observation.get(what + '_error'))}.")
+    return observation
 
 
 @pytest.mark.requirement("laden_epoche")
 def test_returns_saved_epoch_as_int(restored):
-    result = restored[0]
-    check(
-        type(result) is int and result == SAVED_EPOCH,
-        f"load_checkpoint gibt {describe_return(result)} zurück, gespeichert war epoch={SAVED_EPOCH}. "
-        "Erwartet: genau die gespeicherte Epoche als int, kein Tupel und kein Dictionary.",
-    )
+    call = observed(restored["relativ"], "in load_checkpoint")["call"]
+    error = raised(call)
+    check(not error, f"load_checkpoint löste {error_text(error)} aus, statt die Epoche zurückzugeben.")
+    value = returned(call)
+    check(value["type"] == "int" and value["int"] == SAVED_EPOCH,
+          f"load_checkpoint gibt {describe_return(value)} zurück, gespeichert war epoch={SAVED_EPOCH}. "
+          "Erwartet: genau die gespeicherte Epoche als int, kein Tupel und kein Dictionary.")
 
 
 @pytest.mark.requirement("laden_modell")
-def test_restores_parameters_and_buffers_in_place(restored):
-    _, target_model, _, expected_model, _, _ = restored
-    diffs = differences(expected_model, target_model.state_dict(), "model.state_dict()")
-    check(
-        not diffs,
-        f"Das übergebene Modell hat nach dem Laden nicht den gespeicherten Zustand: {summary(diffs)}. "
-        "Erwartet: model.load_state_dict(...) auf genau dem übergebenen Modell, mit Parametern und Buffern.",
-    )
+@pytest.mark.parametrize("form", ["relativ", "absolut", "pathlib"])
+def test_restores_parameters_and_buffers_in_place(restored, trained, form):
+    observation = state_after(restored[form])
+    diffs = differences(trained[2], observation["model"], "model.state_dict()")
+    check(not diffs, f"Das übergebene Modell hat nach dem Laden ({form}er Dateiname) nicht den gespeicherten "
+                     f"Zustand: {summary(diffs)}. Erwartet: model.load_state_dict(...) auf genau dem übergebenen "
+                     "Modell, mit Parametern und Buffern.")
 
 
 @pytest.mark.requirement("laden_optimierer")
-def test_restores_optimizer_state_in_place(restored):
-    _, target_model, target_optimizer, _, expected_optimizer, (model, optimizer) = restored
-    diffs = differences(expected_optimizer, target_optimizer.state_dict(), "optimizer.state_dict()")
-    check(
-        not diffs,
-        f"Der übergebene Optimierer hat nach dem Laden nicht den gespeicherten Zustand: {summary(diffs)}. "
-        "Erwartet: optimizer.load_state_dict(...) auf genau dem übergebenen Optimierer "
-        f"(z. B. die Lernrate {TRAINED_LR} statt {FRESH_LR} und die Momente von Adam).",
-    )
-    # One more step on both pairs must give bitwise the same weights: the state is really in use.
-    training_step(model, optimizer, seed=999)
-    training_step(target_model, target_optimizer, seed=999)
-    check(
-        not differences(model.state_dict(), target_model.state_dict()),
-        "Nach dem Laden führt ein weiterer Trainingsschritt zu anderen Gewichten als ohne Unterbrechung. "
-        "Erwartet: Modell und Optimierer setzen das Training genau dort fort, wo es gespeichert wurde.",
-    )
+def test_restores_optimizer_state_in_place(restored, trained):
+    observation = state_after(restored["relativ"], "optimizer")
+    diffs = differences(trained[3], observation["optimizer"], "optimizer.state_dict()")
+    check(not diffs, f"Der übergebene Optimierer hat nach dem Laden nicht den gespeicherten Zustand: "
+                     f"{summary(diffs)}. Erwartet: optimizer.load_state_dict(...) auf genau dem übergebenen "
+                     f"Optimierer (z. B. die Lernrate {TRAINED_LR} statt {FRESH_LR} und die Momente von Adam).")
+    model, optimizer = trained_pair()
+    training_step(model, optimizer)
+    check("after_step" in observation and not differences(model.state_dict(), observation["after_step"]),
+          "Nach dem Laden führt ein weiterer Trainingsschritt zu anderen Gewichten als ohne Unterbrechung. "
+          "Erwartet: Modell und Optimierer setzen das Training genau dort fort, wo es gespeichert wurde.")
 
 
 @pytest.mark.requirement("laden_standardname")
-def test_default_name_in_working_directory(submission, reference, in_tmp_dir, capfd):
-    model, optimizer = trained_pair()
-    reference.save_checkpoint(model, optimizer, SAVED_EPOCH, filename="checkpoint.pth")
-    result = submission.load_checkpoint(*fresh_pair())
-    capfd.readouterr()
-    check(
-        result == SAVED_EPOCH,
-        f"Ohne Dateinamen aufgerufen, gibt load_checkpoint {describe_return(result)} zurück, obwohl "
-        f"'checkpoint.pth' mit epoch={SAVED_EPOCH} im Arbeitsverzeichnis liegt. "
-        "Erwartet: der Standardwert filename='checkpoint.pth'.",
-    )
+def test_default_name_in_working_directory(restored, trained):
+    observation = state_after(restored["standard"])
+    check(not differences(trained[2], observation["model"]),
+          "Ohne Dateinamen aufgerufen, lädt load_checkpoint nicht 'checkpoint.pth' aus dem Arbeitsverzeichnis. "
+          "Erwartet: der Standardwert filename='checkpoint.pth'.")
 
 
-def expect_fresh_start(submission, messages, path, situation):
-    """The contract for every unusable file: a message, the int 0, no escaping exception."""
-    result = call_without_escape(submission.load_checkpoint, situation, "die Rückgabe 0", *fresh_pair(), filename=str(path))
-    check(
-        type(result) is int and result == 0,
-        f"Bei {situation} gibt load_checkpoint {describe_return(result)} zurück. "
-        "Erwartet: die Zahl 0, damit das Training bei Epoche 0 beginnt.",
-    )
-    check(
-        messages.text() != "",
-        f"Bei {situation} gibt load_checkpoint keine Meldung aus. Erwartet: ein Hinweis "
-        "(print, sys.stderr oder logging), dass das Training von vorn beginnt.",
-    )
+def expect_fresh_start(outcome, situation):
+    """The contract for every unusable file: the int 0, a message, no escaping exception, usable objects."""
+    observation = observed(outcome, f"in load_checkpoint bei {situation}")
+    call = observation["call"]
+    error = raised(call)
+    check(not error, f"Bei {situation} hat load_checkpoint die Ausnahme {error_text(error)} "
+                     "nicht abgefangen. Erwartet: eine Meldung und die Rückgabe 0, damit das Training von vorn beginnt.")
+    value = returned(call)
+    said = f" (Ihre Meldung: „{printed(outcome)}“)" if printed(outcome) else ""
+    check(value["type"] == "int" and value["int"] == 0,
+          f"Bei {situation} gibt load_checkpoint {describe_return(value)} zurück{said}. "
+          "Erwartet: die Zahl 0, damit das Training bei Epoche 0 beginnt.")
+    check(printed(outcome) != "", f"Bei {situation} gibt load_checkpoint keine Meldung aus. Erwartet: ein Hinweis "
+                                  "(print, sys.stderr oder logging), dass das Training von vorn beginnt.")
+    check("step_error" not in observation,
+          f"Nach load_checkpoint mit {situation} (Rückgabe 0) scheitert ein Trainingsschritt mit dem übergebenen "
+          f"Modell und Optimierer: {error_text(observation.get('step_error'))}. "
+          "Erwartet: Beide bleiben benutzbar – erst prüfen, ob das Modell zum Checkpoint passt, dann den "
+          "Optimierer laden.")
 
 
 @pytest.mark.requirement("laden_fehlende_datei")
-def test_missing_file(submission, messages, in_tmp_dir):
-    expect_fresh_start(submission, messages, in_tmp_dir / "gibt_es_nicht.pth", "einer fehlenden Datei")
+def test_missing_file(worker):
+    expect_fresh_start(worker.run("load", "checkpoints", args={"name": "gibt_es_nicht.pth"}), "einer fehlenden Datei")
 
 
-def write_empty(path, reference):
-    path.write_bytes(b"")
+def unusable_files(reference_file, model, optimizer):
+    return {
+        "einer leeren Datei": b"",
+        "einer abgeschnittenen Datei": reference_file[: len(reference_file) // 2],
+        "einer Datei mit Zufallsbytes": bytes(range(256)) * 8,
+        "einer Textdatei": "Das ist kein Checkpoint, sondern eine Textdatei.\n".encode(),
+        "einer Datei mit einer Liste statt eines Dictionarys": torch_bytes([1, 2, 3]),
+        "einem Checkpoint ohne 'model_state_dict'": checkpoint_bytes(model, optimizer, drop="model_state_dict"),
+        "einem Checkpoint ohne 'optimizer_state_dict'": checkpoint_bytes(model, optimizer, drop="optimizer_state_dict"),
+        "einem Checkpoint ohne 'epoch'": checkpoint_bytes(model, optimizer, drop="epoch"),
+    }
 
 
-def write_truncated(path, reference):
-    reference.save_checkpoint(*trained_pair(), SAVED_EPOCH, filename=str(path))
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
+def foreign_files(model, optimizer):
+    other_group = torch.optim.Adam(list(model.parameters())[:2], lr=TRAINED_LR)
+    return {
+        "einem Checkpoint eines Modells mit anderen Tensorgrößen": checkpoint_bytes(*trained_pair(hidden=16)),
+        "einem Checkpoint eines Modells mit anderen Schlüsselnamen": checkpoint_bytes(*trained_pair(named=True)),
+        "einem Checkpoint eines Modells mit gleich vielen, aber anders geformten Tensoren":
+            checkpoint_bytes(*trained_pair(inputs=5)),
+        "einem Checkpoint, dessen Modellteil passt, dessen Optimiererteil aber zu anderen Parametern gehört":
+            checkpoint_bytes(model, optimizer, optimizer_state=other_group.state_dict()),
+    }
 
 
-def write_garbage(path, reference):
-    path.write_bytes(bytes(range(256)) * 8)
+UNUSABLE = tuple(unusable_files(b"", *trained_pair()))
+FOREIGN = tuple(foreign_files(*trained_pair()))
 
 
-def write_text(path, reference):
-    path.write_text("Das ist kein Checkpoint, sondern eine Textdatei.\n", encoding="utf-8")
-
-
-def write_list(path, reference):
-    torch.save([1, 2, 3], path)
-
-
-def write_tensor(path, reference):
-    torch.save(torch.zeros(3), path)
-
-
-def write_without(key):
-    def writer(path, reference):
-        model, optimizer = trained_pair()
-        checkpoint = {
-            "epoch": SAVED_EPOCH,
-            "model_state_dict": model.state_dict(),
-            "optimizer_state_dict": optimizer.state_dict(),
-        }
-        del checkpoint[key]
-        torch.save(checkpoint, path)
-
-    return writer
-
-
-UNUSABLE_FILES = {
-    "einer leeren Datei": write_empty,
-    "einer abgeschnittenen Datei": write_truncated,
-    "einer Datei mit Zufallsbytes": write_garbage,
-    "einer Textdatei": write_text,
-    "einer Datei mit einer Liste statt eines Dictionarys": write_list,
-    "einer Datei mit einem Tensor statt eines Dictionarys": write_tensor,
-    "einem Checkpoint ohne 'model_state_dict'": write_without("model_state_dict"),
-    "einem Checkpoint ohne 'optimizer_state_dict'": write_without("optimizer_state_dict"),
-    "einem Checkpoint ohne 'epoch'": write_without("epoch"),
-}
+@pytest.fixture(scope="session")
+def fresh_starts(worker, reference_file, trained):
+    """Every unusable and every foreign file, loaded by the submission, each in a fresh process."""
+    files = {**unusable_files(reference_file, *trained[:2]), **foreign_files(*trained[:2])}
+    pending = {situation: worker.start("load", "checkpoints", files={"kaputt.pth": data}, args={"name": "kaputt.pth"})
+               for situation, data in files.items()}
+    return {situation: handle.result() for situation, handle in pending.items()}
 
 
 @pytest.mark.requirement("laden_unbrauchbare_datei")
-@pytest.mark.parametrize("situation", UNUSABLE_FILES)
-def test_unusable_file(submission, reference, messages, in_tmp_dir, situation):
-    path = in_tmp_dir / "kaputt.pth"
-    UNUSABLE_FILES[situation](path, reference)
-    messages.text()  # what the reference printed while writing does not count
-    expect_fresh_start(submission, messages, path, situation)
-
-
-OTHER_ARCHITECTURES = {
-    "einem Checkpoint eines Modells mit anderen Tensorgrößen": dict(hidden=16),
-    "einem Checkpoint eines Modells mit anderen Schlüsselnamen": dict(named=True),
-}
+@pytest.mark.parametrize("situation", UNUSABLE)
+def test_unusable_file(fresh_starts, situation):
+    expect_fresh_start(fresh_starts[situation], situation)
 
 
 @pytest.mark.requirement("laden_andere_architektur")
-@pytest.mark.parametrize("situation", OTHER_ARCHITECTURES)
-def test_checkpoint_of_other_architecture(submission, reference, messages, in_tmp_dir, situation):
-    path = in_tmp_dir / "fremd.pth"
-    reference.save_checkpoint(*trained_pair(**OTHER_ARCHITECTURES[situation]), SAVED_EPOCH, filename=str(path))
-    messages.text()
-    expect_fresh_start(submission, messages, path, situation)
+@pytest.mark.parametrize("situation", FOREIGN)
+def test_checkpoint_of_other_architecture(fresh_starts, situation):
+    expect_fresh_start(fresh_starts[situation], situation)
 
 
-class CreatesMarker:
-    """Unpickling this object calls os.mkdir: code that runs while loading."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (os.mkdir, (self.marker,))
+def crafted_file(trained, **entries):
+    buffer = io.BytesIO()
+    torch.save({"epoch": CreatesMarker(), "model_state_dict": trained[0].state_dict(),
+                "optimizer_state_dict": trained[1].state_dict(), **entries}, buffer)
+    return buffer.getvalue()
 
 
 @pytest.mark.requirement("laden_sicher")
-def test_crafted_file_runs_no_code(submission, messages, in_tmp_dir):
-    marker = in_tmp_dir / "schadcode_wurde_ausgefuehrt"
-    path = in_tmp_dir / "manipuliert.pth"
-    model, optimizer = trained_pair()
-    torch.save(
-        {
-            "epoch": CreatesMarker(marker),
-            "model_state_dict": model.state_dict(),
-            "optimizer_state_dict": optimizer.state_dict(),
-        },
-        path,
-    )
-    call_without_escape(submission.load_checkpoint, "einer manipulierten Datei", "die Rückgabe 0", *fresh_pair(),
-                        filename=str(path))
-    check(
-        not marker.exists(),
-        "Beim Laden einer manipulierten Datei wurde darin versteckter Code ausgeführt. "
-        "Erwartet: torch.load(..., weights_only=True), das nur Tensoren und einfache Werte entpackt.",
-    )
+def test_crafted_file_runs_no_code(worker, trained):
+    # Where torch's default is unsafe (TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD, older torch), only an explicit
+    # weights_only=True keeps the code from running.
+    outcome = worker.run("load", "checkpoints", files={"manipuliert.pth": crafted_file(trained)},
+                         args={"name": "manipuliert.pth", "step_after": False},
+                         env={"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"})
+    raised(observed(outcome, "in load_checkpoint")["call"])
+    check(not code_ran(outcome), "Beim Laden einer manipulierten Datei wurde darin versteckter Code ausgeführt. "
+                                 "Erwartet: torch.load(..., weights_only=True) ausdrücklich, denn nicht überall "
+                                 "ist das die Voreinstellung.")
+
+
+@pytest.mark.requirement("laden_unterbrechung")
+@pytest.mark.parametrize("kind", ["KeyboardInterrupt", "SystemExit"])
+def test_interrupt_while_loading_propagates(worker, reference_file, kind):
+    outcome = worker.run("load", "checkpoints", files={"stand.pth": reference_file},
+                         args={"interrupt": kind, "step_after": False})
+    observation = observed(outcome, "in load_checkpoint")
+    error = raised(observation["call"])
+    check(observation.get("interrupt_raised"),
+          "load_checkpoint hat die Datei nicht mit torch.load gelesen; so lässt sich nicht prüfen, ob ein "
+          f"{kind} beim Laden durchgelassen wird. Erwartet: torch.load(filename, weights_only=True).")
+    check(error is not None and error["type"] == kind,
+          f"Ein {kind} während torch.load wurde abgefangen (load_checkpoint "
+          f"{'gab ' + describe_return(returned(observation['call'])) + ' zurück' if not error else 'löste ' + error['type'] + ' aus'}). "
+          "Erwartet: nur except Exception, damit Strg+C und sys.exit() das Programm beenden, statt dass es "
+          "von vorn beginnt und den guten Checkpoint überschreibt.")

@@ -1,107 +1,120 @@
-"""Aufgaben 3 and 4: the complete training state and a bitwise exact resume in a fresh process."""
+"""Aufgaben 3 and 4: the complete training state, and a bitwise exact resume in a fresh process.
 
-import os
-import random
-import subprocess
-import sys
+Aufgabe 4 is graded on checkpoints written here by the reference (only the RNG states come from
+the submission's own ``capture_rng_states``), so that a mistake in Aufgabe 3 does not cost its points.
+"""
 
-import numpy as np
+import copy
+import io
+
 import pytest
 import torch
 
-from course.exact_training import build_training, fresh_progress
-from tests.grading.resume_harness import END_OF_EPOCH_SUFFIX, STEPS_PER_EPOCH, STOP_STEP
+from course.exact_training import build_training, train_exactly
+from grader import scenarios
+from grader.client import load_untrusted
 from tests.grading.support import (
-    call_without_escape,
+    TRAINING_CPU_SECONDS,
+    CreatesMarker,
     check,
+    code_ran,
     describe_return,
     differences,
-    exits_contained,
+    error_text,
+    key_paths,
+    observed,
+    printed,
+    raised,
+    rejected_global,
+    returned,
     snapshot,
     summary,
+    torch_bytes,
 )
 
-HARNESS_TIMEOUT = 60
+STATE_KEYS = ("model_state_dict", "optimizer_state_dict", "scheduler_state_dict", "progress")
 
 
-def a_few_steps(model, optimizer, scheduler, loader, steps=5):
-    model.train()
-    for _, (images, labels) in zip(range(steps), loader):
-        optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(model(images), labels).backward()
-        optimizer.step()
-        scheduler.step()
+# --- Aufgabe 3 -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def saved_state(state_submission, tmp_path):
-    """A training after a few steps, saved by the submission; the RNG states moved past the loader's."""
-    model, optimizer, scheduler, loader = build_training(epochs=2)
-    a_few_steps(model, optimizer, scheduler, loader)
-    progress = {**fresh_progress(), "batch": 5, "global_step": 5, "best_loss": 1.25,
-                "loader_rng_state": torch.get_rng_state()}
-    torch.rand(10), np.random.rand(10), random.random()  # the current states now differ from the loader's
-    expected = {
-        "model_state_dict": snapshot(model), "optimizer_state_dict": snapshot(optimizer),
-        "scheduler_state_dict": snapshot(scheduler), "progress": {**progress},
-        "rng": (torch.get_rng_state(), np.random.get_state(), random.getstate()),
-    }
-    path = tmp_path / "zustand.pth"
-    with exits_contained():
-        state_submission.save_training_state(str(path), model, optimizer, scheduler, progress)
-    check(path.is_file(), "save_training_state hat keine Datei angelegt.")
-    return path, expected
+@pytest.fixture(scope="session")
+def saved_state(worker):
+    """The submission's save_training_state in a fresh process; the file and what the probe read from it."""
+    outcome = worker.run("save_state", "training_state")
+    observation = observed(outcome, "in save_training_state")
+    error = raised(observation["call"])
+    path = outcome.folder / "zustand.pth"
+    check(path.is_file() and not path.is_symlink(),
+          f"save_training_state hat keine Datei angelegt{': ' + error_text(error) if error else ''}.")
+    check("content" in observation, "Die Datei von save_training_state lässt sich nicht einmal mit "
+                                    f"weights_only=False laden: {error_text(observation.get('content_error'))}.")
+    return path, observation["content"]
+
+
+@pytest.fixture(scope="session")
+def expected_state():
+    import numpy as np
+    import random
+
+    model, optimizer, scheduler, progress = scenarios.training_in_progress()
+    return {"model_state_dict": snapshot(model), "optimizer_state_dict": snapshot(optimizer),
+            "scheduler_state_dict": snapshot(scheduler), "progress": copy.deepcopy(progress),
+            "rng": (torch.get_rng_state(), np.random.get_state(), random.getstate())}
 
 
 @pytest.mark.requirement("zustand_inhalt")
-def test_state_dicts_and_progress_saved(saved_state):
-    path, expected = saved_state
-    checkpoint = torch.load(path, weights_only=False)  # the submission's own file; safety is graded apart
-    check(isinstance(checkpoint, dict), f"Gespeichert wurde ein {type(checkpoint).__name__}, erwartet ein Dictionary.")
-    for key in ("model_state_dict", "optimizer_state_dict", "scheduler_state_dict", "progress"):
-        check(key in checkpoint, f"Im Checkpoint fehlt der Schlüssel {key!r}.")
-        diffs = differences(expected[key], checkpoint[key], key)
+def test_state_dicts_and_progress_saved(saved_state, expected_state):
+    _, content = saved_state
+    check(isinstance(content, dict), f"Gespeichert wurde ein {type(content).__name__}, erwartet ein Dictionary.")
+    for key in STATE_KEYS:
+        check(key in content, f"Im Checkpoint fehlt der Schlüssel {key!r}.")
+        diffs = differences(expected_state[key], content[key], key)
         check(not diffs, f"Unter {key!r} steht nicht der Zustand beim Speichern: {summary(diffs)}.")
 
 
 @pytest.mark.requirement("zustand_weights_only")
 def test_loads_with_weights_only_and_empty_allowlist(saved_state):
-    path, _ = saved_state
+    path, content = saved_state
     torch.serialization.clear_safe_globals()
     try:
         with torch.serialization.safe_globals([]):
-            torch.load(path, weights_only=True)
+            load_untrusted(path)
     except Exception as error:
-        check(False, f"torch.load(..., weights_only=True) lehnt die Datei ab ({type(error).__name__}: "
-                     f"{str(error).splitlines()[0][:160]}). Erwartet: nur Tensoren und einfache Werte, "
-                     "z. B. den NumPy-Zustand als Liste von int statt als numpy.ndarray.")
+        name = rejected_global(str(error))
+        where = key_paths(content, lambda value: isinstance(value, dict) and (
+            value.get("__objekt__") == name or ("__numpy__" in value and name and "numpy" in name)))
+        found = f" Abgelehnt wird {name}" + (f", gespeichert unter {where[0]}" if where else "") + "." if name else ""
+        check(False, f"torch.load(..., weights_only=True) lehnt die Datei ab ({error_text({'type': type(error).__name__, 'message': str(error)})}).{found} "
+                     "Erwartet: nur Tensoren und einfache Werte, z. B. den NumPy-Zustand als Liste von int "
+                     "statt als numpy.ndarray und str(torch.__version__) statt torch.__version__.")
+
+
+def as_int_list(value):
+    if isinstance(value, dict) and "__numpy__" in value:
+        value = value["__numpy__"]
+    if isinstance(value, torch.Tensor):
+        return [int(v) for v in value.reshape(-1).tolist()]
+    if isinstance(value, list) and value and all(type(v) is int for v in value):
+        return value
+    return None
 
 
 def contains(structure, matches):
-    """Whether some value inside nested dicts, lists and tuples satisfies ``matches``."""
     if matches(structure):
         return True
     if isinstance(structure, dict):
         return any(contains(value, matches) for value in structure.values())
-    if isinstance(structure, (list, tuple)):
+    if isinstance(structure, list):
         return any(contains(value, matches) for value in structure)
     return False
 
 
-def as_int_list(value):
-    if isinstance(value, (torch.Tensor, np.ndarray)):
-        return [int(v) for v in value.reshape(-1).tolist()]
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, np.integer)) for v in value):
-        return [int(v) for v in value]
-    return None
-
-
 @pytest.mark.requirement("zustand_zufall")
-def test_rng_states_saved(saved_state):
-    path, expected = saved_state
-    checkpoint = torch.load(path, weights_only=False)
-    torch_state, numpy_state, python_state = expected["rng"]
-    rest = {key: value for key, value in checkpoint.items() if key != "progress"} if isinstance(checkpoint, dict) else {}
+def test_rng_states_saved(saved_state, expected_state):
+    _, content = saved_state
+    torch_state, numpy_state, python_state = expected_state["rng"]
+    rest = {key: value for key, value in content.items() if key != "progress"} if isinstance(content, dict) else {}
     missing = [
         name for name, found in (
             ("torch", contains(rest, lambda v: isinstance(v, torch.Tensor) and torch.equal(v, torch_state))),
@@ -113,103 +126,191 @@ def test_rng_states_saved(saved_state):
                        "Erwartet: torch.get_rng_state(), np.random.get_state() und random.getstate() beim Speichern.")
 
 
-def harness(mode, checkpoint, result):
-    """Run the training in a fresh process; the result file holds what it recorded."""
-    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "tests.grading.resume_harness", mode, str(checkpoint), str(result)],
-        env=environment, capture_output=True, text=True, timeout=HARNESS_TIMEOUT,
-    )
-    if completed.returncode != 0:
-        last = (completed.stderr.strip().splitlines() or ["(keine Ausgabe)"])[-1]
-        if last.startswith("NotImplementedError"):
-            raise NotImplementedError(last)
-        check(False, f"Der Trainingsprozess mit Ihren Funktionen brach ab: {last[:300]}")
-    return torch.load(result, weights_only=True)
+# --- Aufgabe 4 -------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def uninterrupted(tmp_path_factory):
-    """The reference run without interruption: what every resume must reproduce bitwise.
+def uninterrupted(state_reference, tmp_path_factory):
+    """The reference run without interruption, with the reference's state at both points of interruption.
 
-    The tests request it after the submission's own runs, so that a stub fails without it."""
+    Returns the run (weights, learning rates, losses, next draws at STOP_STEP), the checkpoints to
+    resume from (state parts and RNG states as plain values) and a checkpoint file of the reference.
+    """
     folder = tmp_path_factory.mktemp("ohne_unterbrechung")
-    return harness("baseline", folder / "zustand.pth", folder / "ergebnis.pth")
+    points, draws, objects = {}, {}, {}
+
+    def remember(epochs):
+        built = build_training(epochs)
+        objects.update(zip(("model", "optimizer", "scheduler"), built[:3]))
+        return built
+
+    def should_stop(progress):
+        point = ("epochenende" if progress["batch"] == 0 and progress["epoch"] == 1 else
+                 "epochenmitte" if progress["global_step"] == scenarios.STOP_STEP else None)
+        if point:
+            if point == "epochenmitte":
+                draws.update(scenarios.peek_draws())
+            points[point] = {
+                "state": {"model_state_dict": snapshot(objects["model"]), "optimizer_state_dict": snapshot(objects["optimizer"]),
+                          "scheduler_state_dict": snapshot(objects["scheduler"]), "progress": copy.deepcopy(progress)},
+                "rng": scenarios.rng_snapshot(), "steps": progress["global_step"],
+            }
+        return False
+
+    model, history = train_exactly(state_reference.save_training_state, state_reference.resume_training_state,
+                                   scenarios.EPOCHS, str(folder / "zustand.pth"), should_stop, build=remember)
+    run = {"weights": snapshot(model), "learning_rates": history.learning_rates, "losses": history.losses,
+           "draws": draws}
+    return run, points, (folder / "zustand.pth").read_bytes()
 
 
 @pytest.fixture(scope="session")
-def first_part(tmp_path_factory):
-    """The submission trains until the middle of the second epoch and saves; one checkpoint of the
-    end of the first epoch is kept. Returns the folder and what the process recorded."""
-    folder = tmp_path_factory.mktemp("unterbrochen")
-    result = harness("first", folder / "zustand.pth", folder / "teil1.pth")
-    check((folder / "zustand.pth").is_file(), "Beim Unterbrechen wurde kein Checkpoint gespeichert.")
-    return folder, result
+def resumed(worker, uninterrupted):
+    """The submission resumes from the reference's checkpoints at both points, each in a fresh process."""
+    _, points, _ = uninterrupted
+    pending = {point: worker.start("resume", "training_state", cpu=TRAINING_CPU_SECONDS,
+                                   files={"referenz.pt": torch_bytes({"state": data["state"], "rng": data["rng"]})})
+               for point, data in points.items()}
+    return {point: handle.result() for point, handle in pending.items()}
 
 
-@pytest.fixture(scope="session")
-def resumed_mid_epoch(first_part):
-    folder, _ = first_part
-    return harness("resume", folder / "zustand.pth", folder / "teil2.pth")
+def resumed_run(outcome, situation):
+    """The observation of a resumed run; a Failure says why the run did not get to its end."""
+    observation = observed(outcome, f"beim Fortsetzen {situation}", TRAINING_CPU_SECONDS)
+    capture_error = raised(observation["capture"])
+    check(not capture_error, f"capture_rng_states löste {error_text(capture_error)} aus.")
+    if "resume" in observation and observation["resume"]:
+        error = raised(observation["resume"])
+        check(not error, f"resume_training_state löste beim Fortsetzen {situation} {error_text(error)} aus.")
+    if "capture_refused" in observation and not observation.get("learning_rates"):
+        check(False, f"Folgefehler aus Aufgabe 3: Den Checkpoint mit den Zuständen aus Ihrem capture_rng_states "
+                     f"lehnt torch.load(..., weights_only=True) ab ({error_text(observation['capture_refused'])}), "
+                     "deshalb kann resume_training_state ihn nicht laden.")
+    check("training_error" not in observation,
+          f"Nach resume_training_state brach das Training {situation} ab: "
+          f"{error_text(observation.get('training_error'))}.")
+    value = returned(observation["resume"])
+    items = value.get("items") or []
+    check(not (len(items) == 2 and all(item["type"] == "NoneType" for item in items)),
+          f"resume_training_state gab (None, None) zurück, obwohl ein gültiger Checkpoint vorlag"
+          f"{' (Ihre Meldung: „' + printed(outcome) + '“)' if printed(outcome) else ''}. Erwartet: der gespeicherte "
+          "Fortschritt und ein Iterator über die restlichen Batches.")
+    return observation
 
 
-def expect_identical(uninterrupted, first, second, situation):
-    learning_rates = first["learning_rates"] + second["learning_rates"]
-    check(
-        learning_rates == uninterrupted["learning_rates"],
-        f"Nach dem Fortsetzen {situation} weicht der Verlauf der Lernrate ab (Schritte: {len(learning_rates)} "
-        f"statt {len(uninterrupted['learning_rates'])}). Erwartet: der Scheduler-Zustand und die Position in den Daten.",
-    )
-    check(
-        first["losses"] + second["losses"] == uninterrupted["losses"],
-        f"Nach dem Fortsetzen {situation} weichen die Verluste vom Lauf ohne Unterbrechung ab. Erwartet: dieselben "
-        "Batches in derselben Reihenfolge und derselbe Zufall (Dropout, Augmentierung).",
-    )
-    diffs = differences(uninterrupted["weights"], second["weights"], "model.state_dict()")
+def expect_identical(run, first_steps, second, situation):
+    learning_rates = run["learning_rates"][:first_steps] + second["learning_rates"]
+    check(learning_rates == run["learning_rates"],
+          f"Nach dem Fortsetzen {situation} weicht der Verlauf der Lernrate ab (Schritte: {len(learning_rates)} "
+          f"statt {len(run['learning_rates'])}). Erwartet: der Scheduler-Zustand und die Position in den Daten.")
+    check(run["losses"][:first_steps] + second["losses"] == run["losses"],
+          f"Nach dem Fortsetzen {situation} weichen die Verluste vom Lauf ohne Unterbrechung ab. Erwartet: dieselben "
+          "Batches in derselben Reihenfolge und derselbe Zufall (Dropout, Augmentierung).")
+    diffs = differences(run["weights"], second["weights"], "model.state_dict()")
     check(not diffs, f"Nach dem Fortsetzen {situation} sind die Gewichte am Ende anders: {summary(diffs)}.")
 
 
-@pytest.mark.timeout(4 * HARNESS_TIMEOUT)
 @pytest.mark.requirement("fortsetzen_epochenende")
-def test_resume_at_end_of_epoch_is_exact(first_part, uninterrupted):
-    folder, first = first_part
-    checkpoint = folder / ("zustand.pth" + END_OF_EPOCH_SUFFIX)
-    check(checkpoint.is_file(), "Am Ende der ersten Epoche wurde kein Checkpoint gespeichert.")
-    second = harness("resume", checkpoint, folder / "teil2_epochenende.pth")
-    before = {key: first[key][:STEPS_PER_EPOCH] for key in ("learning_rates", "losses")}
-    expect_identical(uninterrupted, before, second, "am Ende der ersten Epoche")
+def test_resume_at_end_of_epoch_is_exact(uninterrupted, resumed):
+    run, points, _ = uninterrupted
+    situation = "am Ende der ersten Epoche"
+    expect_identical(run, points["epochenende"]["steps"], resumed_run(resumed["epochenende"], situation), situation)
 
 
-@pytest.mark.timeout(4 * HARNESS_TIMEOUT)
 @pytest.mark.requirement("fortsetzen_epochenmitte")
-def test_resume_in_the_middle_of_an_epoch_is_exact(first_part, resumed_mid_epoch, uninterrupted):
-    expect_identical(uninterrupted, first_part[1], resumed_mid_epoch,
-                     f"nach Schritt {STOP_STEP} (mitten in der zweiten Epoche)")
+def test_resume_in_the_middle_of_an_epoch_is_exact(uninterrupted, resumed):
+    run, points, _ = uninterrupted
+    situation = f"nach Schritt {scenarios.STOP_STEP} (mitten in der zweiten Epoche)"
+    expect_identical(run, points["epochenmitte"]["steps"], resumed_run(resumed["epochenmitte"], situation), situation)
 
 
-@pytest.mark.timeout(4 * HARNESS_TIMEOUT)
 @pytest.mark.requirement("fortsetzen_zufall")
-def test_next_random_draws_after_resume(resumed_mid_epoch, uninterrupted):
-    expected, after = uninterrupted["draws"], resumed_mid_epoch["draws"]
-    wrong = [name for name in ("torch", "numpy", "python") if differences(expected[name], after[name])]
+def test_next_random_draws_after_resume(uninterrupted, resumed):
+    run, _, _ = uninterrupted
+    after = resumed_run(resumed["epochenmitte"], "mitten in der zweiten Epoche")["draws"]
+    wrong = [name for name in ("torch", "numpy", "python") if differences(run["draws"][name], after.get(name))]
     check(not wrong, f"Nach resume_training_state ziehen {', '.join(wrong)} andere Zufallszahlen als ohne "
                      "Unterbrechung. Erwartet: alle Generatoren auf dem Stand beim Speichern, und zwar erst "
                      "nachdem iter(loader) erzeugt wurde.")
 
 
-def write_garbage(path):
-    path.write_bytes(b"kein Checkpoint")
+def state_files(reference_file, lesson_one_file):
+    """Unusable files for resume_training_state: the set of Aufgabe 2 and the traps of lesson 2."""
+    checkpoint = torch.load(io.BytesIO(reference_file), weights_only=True)
+    model, _, _, _ = build_training(epochs=1)
+    prefixed = {f"_orig_mod.{key}": value for key, value in checkpoint["model_state_dict"].items()}
+    other_model = scenarios.make_model(0).state_dict()
+    return {
+        "einer leeren Datei": b"",
+        "einer abgeschnittenen Datei": reference_file[: len(reference_file) // 2],
+        "einer Datei mit Zufallsbytes": bytes(range(256)) * 8,
+        "einer Textdatei": "Das ist kein Checkpoint, sondern eine Textdatei.\n".encode(),
+        "einer Datei mit einer Liste statt eines Dictionarys": torch_bytes([1, 2, 3]),
+        "einem Checkpoint aus Lektion 1 (ohne Scheduler und Zufallszustände)": lesson_one_file,
+        "einem Checkpoint eines anderen Modells": torch_bytes({**checkpoint, "model_state_dict": other_model}),
+        "einem Checkpoint mit dem Präfix '_orig_mod.' (torch.compile) vor jedem Schlüssel":
+            torch_bytes({**checkpoint, "model_state_dict": prefixed}),
+    }
+
+
+UNUSABLE_STATES = (
+    "einer fehlenden Datei", "einer leeren Datei", "einer abgeschnittenen Datei", "einer Datei mit Zufallsbytes",
+    "einer Textdatei", "einer Datei mit einer Liste statt eines Dictionarys",
+    "einem Checkpoint aus Lektion 1 (ohne Scheduler und Zufallszustände)", "einem Checkpoint eines anderen Modells",
+    "einem Checkpoint mit dem Präfix '_orig_mod.' (torch.compile) vor jedem Schlüssel",
+)
+
+
+@pytest.fixture(scope="session")
+def state_fresh_starts(worker, uninterrupted, reference_file):
+    files = state_files(uninterrupted[2], reference_file)
+    pending = {situation: worker.start("resume_file", "training_state",
+                                       files={"zustand.pth": files[situation]} if situation in files else {})
+               for situation in UNUSABLE_STATES}
+    return {situation: handle.result() for situation, handle in pending.items()}
+
+
+def expect_none_pair(outcome, situation):
+    observation = observed(outcome, f"in resume_training_state bei {situation}")
+    error = raised(observation["call"])
+    check(not error, f"Bei {situation} hat resume_training_state die Ausnahme {error_text(error)} nicht "
+                     "abgefangen. Erwartet: eine Meldung und (None, None), damit das Training von vorn beginnt.")
+    value = returned(observation["call"])
+    items = value.get("items") or []
+    check(value["type"] == "tuple" and len(items) == 2 and all(item["type"] == "NoneType" for item in items),
+          f"Bei {situation} gibt resume_training_state {describe_return(value)} zurück. "
+          "Erwartet: (None, None), damit das Training von vorn beginnt.")
+    check(printed(outcome) != "", f"Bei {situation} gibt resume_training_state keine Meldung aus.")
+    return observation
 
 
 @pytest.mark.requirement("fortsetzen_fehlende_datei")
-@pytest.mark.parametrize("situation", ["einer fehlenden Datei", "einer unbrauchbaren Datei"])
-def test_missing_or_unusable_file_starts_fresh(state_submission, messages, tmp_path, situation):
-    path = tmp_path / "zustand.pth"
-    if situation == "einer unbrauchbaren Datei":
-        write_garbage(path)
-    result = call_without_escape(state_submission.resume_training_state, situation, "(None, None)",
-                                 str(path), *build_training(epochs=1))
-    check(isinstance(result, tuple) and len(result) == 2 and result[0] is None and result[1] is None,
-          f"Bei {situation} gibt resume_training_state {describe_return(result)} zurück. "
-          "Erwartet: (None, None), damit das Training von vorn beginnt.")
-    check(messages.text() != "", f"Bei {situation} gibt resume_training_state keine Meldung aus.")
+@pytest.mark.parametrize("situation", UNUSABLE_STATES)
+def test_missing_or_unusable_file_starts_fresh(state_fresh_starts, situation):
+    expect_none_pair(state_fresh_starts[situation], situation)
+
+
+@pytest.mark.requirement("fortsetzen_sicher")
+def test_crafted_state_file_runs_no_code(worker, uninterrupted):
+    checkpoint = torch.load(io.BytesIO(uninterrupted[2]), weights_only=True)
+    crafted = torch_bytes({**checkpoint, "progress": {**checkpoint["progress"], "epoch": CreatesMarker()}})
+    outcome = worker.run("resume_file", "training_state", files={"zustand.pth": crafted},
+                         env={"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"})
+    raised(observed(outcome, "in resume_training_state")["call"])
+    check(not code_ran(outcome), "Beim Fortsetzen aus einer manipulierten Datei wurde darin versteckter Code "
+                                 "ausgeführt. Erwartet: torch.load(..., weights_only=True) ausdrücklich.")
+
+
+@pytest.mark.requirement("fortsetzen_unterbrechung")
+@pytest.mark.parametrize("kind", ["KeyboardInterrupt", "SystemExit"])
+def test_interrupt_while_resuming_propagates(worker, uninterrupted, kind):
+    outcome = worker.run("resume_file", "training_state", files={"zustand.pth": uninterrupted[2]},
+                         args={"interrupt": kind})
+    observation = observed(outcome, "in resume_training_state")
+    error = raised(observation["call"])
+    check(observation.get("interrupt_raised"),
+          "resume_training_state hat die Datei nicht mit torch.load gelesen; so lässt sich nicht prüfen, ob ein "
+          f"{kind} beim Laden durchgelassen wird.")
+    check(error is not None and error["type"] == kind,
+          f"Ein {kind} während torch.load wurde in resume_training_state abgefangen. Erwartet: nur except "
+          "Exception, damit Strg+C und sys.exit() das Programm beenden.")

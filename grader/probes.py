@@ -1,0 +1,289 @@
+"""What a forked child of the worker does with the submission – inside the sandbox.
+
+A probe builds the objects of one scenario, calls one function of the submission and writes an
+*observation*: what the call returned or raised, and the state of the objects afterwards (plain
+values and tensors, loadable with ``weights_only=True``). It judges nothing: points are decided
+on the trusted side, which compares the observation and the files in the probe's folder with
+what it computed itself.
+"""
+
+import copy
+import importlib.util
+import logging
+import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from grader import scenarios
+from grader.text import cap, first_line
+
+OBSERVATION = "beobachtung.pt"
+PHASE = "phase"
+OUTPUT = "ausgabe.txt"
+IMPORT_OUTPUT = "import.txt"
+SUBMISSION_VARIABLE = "GRADER_ABGABE"
+INTERRUPTS = {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}
+
+
+def warm_up():
+    """Pay every one-time cost before the first probe: imports, first optimizer step, save/load, data."""
+    import io
+
+    model, optimizer = scenarios.trained_pair()
+    buffer = io.BytesIO()
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, buffer)
+    torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    for broken in (b"", b"kein Checkpoint", buffer.getvalue()[:100]):
+        try:
+            torch.load(io.BytesIO(broken), weights_only=True)
+        except Exception:
+            pass
+    scenarios.training_in_progress()
+    scenarios.peek_draws()
+    copy.deepcopy(model)
+    logging.getLogger().handlers.clear()
+
+
+# --- describing what happened, in plain values -------------------------------------------------
+
+
+def submission_folder():
+    return Path(os.environ.get(SUBMISSION_VARIABLE, ".")).resolve()
+
+
+def describe_error(error):
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if Path(frame.filename).resolve().parent == submission_folder()]
+    where = f"{Path(frames[-1].filename).name}, Zeile {frames[-1].lineno}: {cap(frames[-1].line or '', 120)}" if frames else ""
+    message = str(error.code) if isinstance(error, SystemExit) and error.code is not None else str(error)
+    return {"type": type(error).__name__, "message": first_line(message), "where": where,
+            "interrupt": isinstance(error, (KeyboardInterrupt, SystemExit)),
+            "memory": isinstance(error, MemoryError) or "can't allocate memory" in message}
+
+
+def describe_value(value):
+    try:
+        text = repr(value)
+    except Exception as error:
+        text = f"<repr nicht möglich: {type(error).__name__}>"
+    description = {"type": type(value).__name__, "repr": cap(text), "int": value if type(value) is int else None}
+    if type(value) is tuple:
+        description["items"] = [describe_value(item) for item in value[:4]]
+        description["length"] = len(value)
+    return description
+
+
+def invoke(function, *args, **kwargs):
+    """Call the submission: ``({"returned": …} or {"raised": …}, value)``."""
+    try:
+        value = function(*args, **kwargs)
+    except BaseException as error:  # KeyboardInterrupt and SystemExit are observations too
+        return {"raised": describe_error(error)}, None
+    return {"returned": describe_value(value)}, value
+
+
+def plain(value, depth=0):
+    """A copy that ``torch.load(..., weights_only=True)`` accepts; other objects become tags."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if depth > 12:
+        return {"__objekt__": "…", "repr": "zu tief verschachtelt"}
+    if isinstance(value, dict):
+        return {key if type(key) in (int, str) else repr(key): plain(item, depth + 1) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return [plain(item, depth + 1) for item in value]
+    if isinstance(value, np.ndarray):
+        return {"__numpy__": value.tolist()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return {"__objekt__": f"{type(value).__module__}.{type(value).__qualname__}", "repr": cap(repr(value), 120)}
+
+
+def states(model, optimizer):
+    observation = {}
+    for name, owner in (("model", model), ("optimizer", optimizer)):
+        try:
+            observation[name] = plain(owner.state_dict())
+        except Exception as error:
+            observation[name + "_error"] = describe_error(error)
+    return observation
+
+
+def filename_keywords(how, folder, name):
+    """The ``filename`` argument in the form a probe tests."""
+    return {
+        "standard": {},
+        "relativ": {"filename": name},
+        "absolut": {"filename": str(folder / "ziel" / name)},
+        "pathlib": {"filename": Path(name)},
+    }[how]
+
+
+# --- the probes ----------------------------------------------------------------------------------
+
+
+def probe_save(module, folder, how):
+    model, optimizer = scenarios.trained_pair()
+    (folder / "ziel").mkdir(exist_ok=True)
+    outcome, _ = invoke(module.save_checkpoint, model, optimizer, scenarios.SAVED_EPOCH,
+                        **filename_keywords(how, folder, "mein_stand.pt"))
+    return {"call": outcome}
+
+
+def probe_load(module, folder, how="relativ", name="stand.pth", step_after=True):
+    model, optimizer = scenarios.fresh_pair()
+    outcome, _ = invoke(module.load_checkpoint, model, optimizer, **filename_keywords(how, folder, name))
+    observation = {"call": outcome, **states(model, optimizer)}
+    if step_after:
+        try:
+            scenarios.training_step(model, optimizer)
+            observation["after_step"] = plain(model.state_dict())
+        except Exception as error:
+            observation["step_error"] = describe_error(error)
+    return observation
+
+
+def probe_save_state(module, folder):
+    model, optimizer, scheduler, progress = scenarios.training_in_progress()
+    outcome, _ = invoke(module.save_training_state, "zustand.pth", model, optimizer, scheduler, progress)
+    observation = {"call": outcome}
+    if (folder / "zustand.pth").is_file():
+        try:
+            observation["content"] = plain(torch.load(folder / "zustand.pth", weights_only=False))
+        except BaseException as error:
+            observation["content_error"] = describe_error(error)
+    return observation
+
+
+class _ResumeFailed(Exception):
+    pass
+
+
+def probe_resume(module, folder, reference="referenz.pt"):
+    """Resume from a checkpoint of the reference (with the submission's own RNG states) to the end."""
+    from course.exact_training import train_exactly
+
+    given = torch.load(folder / reference, weights_only=True)
+    scenarios.set_rng_snapshot(given["rng"])
+    outcome, captured = invoke(module.capture_rng_states)
+    observation = {"capture": outcome}
+    if "raised" in outcome:
+        return observation
+    torch.save({**given["state"], "rng": captured}, folder / "zustand.pth")
+    try:
+        torch.load(folder / "zustand.pth", weights_only=True)
+    except Exception as error:
+        observation["capture_refused"] = describe_error(error)
+    resumed, draws = {}, {}
+
+    def resume(*arguments):
+        outcome, value = invoke(module.resume_training_state, *arguments)
+        resumed.update(outcome)
+        if "raised" in outcome:
+            raise _ResumeFailed
+        draws.update(scenarios.peek_draws())
+        return value
+
+    try:
+        model, history = train_exactly(lambda *arguments: None, resume, scenarios.EPOCHS, str(folder / "zustand.pth"))
+        observation.update(weights=plain(model.state_dict()), learning_rates=history.learning_rates,
+                           losses=history.losses)
+    except _ResumeFailed:
+        pass
+    except BaseException as error:
+        observation["training_error"] = describe_error(error)
+    observation.update(resume=resumed, draws=draws)
+    return observation
+
+
+def probe_resume_file(module, folder, name="zustand.pth"):
+    from course.exact_training import build_training
+
+    model, optimizer, scheduler, loader = build_training(epochs=1)
+    outcome, _ = invoke(module.resume_training_state, name, model, optimizer, scheduler, loader)
+    return {"call": outcome}
+
+
+PROBES = {
+    "save": probe_save,
+    "load": probe_load,
+    "save_state": probe_save_state,
+    "resume": probe_resume,
+    "resume_file": probe_resume_file,
+}
+
+
+# --- running one probe in the child ------------------------------------------------------------
+
+
+def interrupt_loading(kind):
+    """From now on, ``torch.load`` raises ``kind`` – as if Ctrl+C arrived while loading."""
+    calls = []
+
+    def interrupted_load(*args, **kwargs):
+        calls.append(True)
+        raise INTERRUPTS[kind]()
+
+    torch.load = torch.serialization.load = interrupted_load
+    return calls
+
+
+def redirect_output(path):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    os.close(descriptor)
+
+
+def write_phase(folder, phase):
+    (folder / PHASE).write_text(phase, encoding="utf-8")
+
+
+def import_submission(module_name):
+    path = submission_folder() / f"{module_name}.py"
+    spec = importlib.util.spec_from_file_location(f"abgabe_{module_name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(request):
+    """Run the probe of ``request`` in this (forked) process and save its observation."""
+    folder = Path(request["folder"])
+    arguments = dict(request.get("args", {}))
+    interrupt = arguments.pop("interrupt", None)
+    calls = interrupt_loading(interrupt) if interrupt else None
+    os.environ.update(request.get("env", {}))
+    warnings.filterwarnings("ignore", module="torch")  # torch's own warnings are no message of the student
+    handler = logging.StreamHandler(sys.stderr)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG)
+    start = folder / "start"
+    start.mkdir()
+    os.chdir(start)  # whatever the submission does at import happens here
+    redirect_output(folder / IMPORT_OUTPUT)
+    write_phase(folder, "import")
+    try:
+        module = import_submission(request["module"])
+    except BaseException as error:
+        observation = {"import_error": describe_error(error)}
+    else:
+        os.chdir(folder)
+        redirect_output(folder / OUTPUT)
+        write_phase(folder, "run")
+        observation = PROBES[request["probe"]](module, folder, **arguments)
+        if calls is not None:
+            observation["interrupt_raised"] = bool(calls)
+    redirect_output(os.devnull)
+    torch.save(observation, folder / OBSERVATION)
+    write_phase(folder, "done")

@@ -1,0 +1,116 @@
+"""The objects every grading scenario is built from, identical on both sides of the sandbox.
+
+The sandboxed child builds them to call the submission; the trusted side builds the same objects
+independently to know what the result must be. Everything here is deterministic (one thread).
+"""
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+SAVED_EPOCH = 7
+TRAINED_LR = 0.01
+FRESH_LR = 0.5
+STEP_SEED = 999
+
+
+def make_model(seed, hidden=8, named=False, inputs=4):
+    """A small model with BatchNorm, so that buffers are part of its ``state_dict``."""
+    torch.manual_seed(seed)
+    layers = [nn.Linear(inputs, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, 3)]
+    if named:
+        return nn.Sequential(OrderedDict(zip(["eingang", "norm", "aktivierung", "ausgang"], layers)))
+    return nn.Sequential(*layers)
+
+
+def training_step(model, optimizer, seed=STEP_SEED):
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(16, model[0].in_features, generator=generator)
+    targets = torch.randint(0, 3, (16,), generator=generator)
+    model.train()
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(inputs), targets).backward()
+    optimizer.step()
+
+
+def trained_pair(seed=0, hidden=8, named=False, inputs=4):
+    """Model and Adam optimizer after a few steps: non-trivial parameters, buffers and state."""
+    model = make_model(seed, hidden, named, inputs)
+    optimizer = torch.optim.Adam(model.parameters(), lr=TRAINED_LR)
+    for step in range(3):
+        training_step(model, optimizer, seed=100 + step)
+    return model, optimizer
+
+
+def fresh_pair(seed=1):
+    """Another model (other seed) and an optimizer with another lr and no state."""
+    model = make_model(seed)
+    return model, torch.optim.Adam(model.parameters(), lr=FRESH_LR)
+
+
+# Lesson 2: the exact-resume training of course.exact_training, interrupted at fixed points.
+EPOCHS = 3
+STEPS_PER_EPOCH = 23
+STOP_STEP = STEPS_PER_EPOCH + 7  # in the middle of the second epoch
+
+
+def a_few_steps(model, optimizer, scheduler, loader, steps=5):
+    model.train()
+    for _, (images, labels) in zip(range(steps), loader):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+        scheduler.step()
+
+
+def training_in_progress():
+    """A training after a few steps, its progress, and generators moved past the loader's state.
+
+    Returns ``(model, optimizer, scheduler, progress)``; the generators are left as they are at
+    the moment ``save_training_state`` is called.
+    """
+    import numpy as np
+    import random
+
+    from course.exact_training import build_training, fresh_progress
+
+    model, optimizer, scheduler, loader = build_training(epochs=2)
+    a_few_steps(model, optimizer, scheduler, loader)
+    progress = {**fresh_progress(), "batch": 5, "global_step": 5, "best_loss": 1.25,
+                "loader_rng_state": torch.get_rng_state()}
+    torch.rand(10), np.random.rand(10), random.random()  # the current states now differ from the loader's
+    return model, optimizer, scheduler, progress
+
+
+def rng_snapshot():
+    """The states of torch, NumPy and Python as plain values (tensors, lists, numbers)."""
+    import numpy as np
+    import random
+
+    _, keys, position, has_gauss, cached = np.random.get_state()
+    version, state, gauss = random.getstate()
+    return {"torch": torch.get_rng_state(), "numpy": [keys.tolist(), int(position), int(has_gauss), float(cached)],
+            "python": [version, list(state), gauss]}
+
+
+def set_rng_snapshot(snapshot):
+    import numpy as np
+    import random
+
+    keys, position, has_gauss, cached = snapshot["numpy"]
+    np.random.set_state(("MT19937", np.array(keys, dtype=np.uint32), position, has_gauss, cached))
+    version, state, gauss = snapshot["python"]
+    random.setstate((version, tuple(state), gauss))
+    torch.set_rng_state(snapshot["torch"])
+
+
+def peek_draws():
+    """The next random numbers of torch, NumPy and Python, with every generator left as it was."""
+    import numpy as np
+    import random
+
+    snapshot = rng_snapshot()
+    draws = {"torch": torch.rand(4), "numpy": np.random.rand(4).tolist(), "python": [random.random() for _ in range(4)]}
+    set_rng_snapshot(snapshot)
+    return draws

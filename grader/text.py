@@ -1,0 +1,45 @@
+"""Short, readable quotes of values and messages for German feedback.
+
+Every value or foreign message that reaches a student passes through :func:`quote` or
+:func:`first_line`: one line, no terminal escape codes, at most ``LIMIT`` characters.
+"""
+
+import re
+
+LIMIT = 300
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Torch's advice after a refusal of weights_only contradicts the course; its first line suffices.
+_NOISE = ("Weights only load failed", "Please file an issue", "Re-running `torch.load`", "In PyTorch 2.6")
+
+
+def clean(text):
+    """Without escape codes and control characters."""
+    return _CONTROL.sub("", _ANSI.sub("", str(text)))
+
+
+def cap(text, limit=LIMIT):
+    text = " ".join(clean(text).split())
+    return text if len(text) <= limit else text[: limit - 2].rstrip() + " …"
+
+
+def first_line(message, limit=LIMIT):
+    """The first meaningful line of a (foreign, possibly multi-paragraph) message."""
+    lines = [line.strip() for line in clean(message).splitlines() if line.strip()]
+    meaningful = [line for line in lines if not line.startswith(_NOISE)]
+    return cap((meaningful or lines or [""])[0], limit)
+
+
+def describe_exception(type_name, message):
+    """``Typ: erste Zeile`` – or just the type when the message is empty."""
+    line = first_line(message)
+    return f"{type_name}: {line}" if line else type_name
+
+
+def quote(value, limit=LIMIT):
+    """A one-line repr of any value, with its type named, capped at ``limit`` characters."""
+    try:
+        text = repr(value)
+    except Exception as error:  # a repr that raises tells nothing about the value
+        text = f"<repr nicht möglich: {type(error).__name__}>"
+    return f"{cap(text, limit)} (Typ {type(value).__name__})"

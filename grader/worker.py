@@ -1,0 +1,169 @@
+"""The fork server inside the sandbox: ``python -m grader.worker [--uid N] ...``.
+
+It imports torch, NumPy and the course once, warms up every one-time cost (``torch._dynamo``,
+the first optimizer step, ``torch.save``/``torch.load``, the data), and only then reports ready.
+For each request it forks a child that imports the submission anew – a fresh process in all
+that matters – and runs one probe (``grader.probes``) with a CPU-time limit of its own. The
+parent never imports the submission. Requests come as JSON lines on stdin; for each finished
+child one JSON line goes to stdout: exit code or signal, CPU and wall-clock time.
+"""
+
+import argparse
+import ctypes
+import json
+import math
+import os
+import resource
+import selectors
+import signal
+import sys
+import time
+
+PR_SET_DUMPABLE = 4
+MAX_CHILDREN = 2
+
+
+def drop_privileges(uid):
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def harden(memory, processes):
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Not dumpable: no process of the submission can open /proc/<worker>/fd or trace the worker.
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def child(request, status_fd):
+    """In the forked child: limits, output files, then the probe. Never returns."""
+    code = 3
+    try:
+        os.close(status_fd)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # the request channel is the parent's
+        os.setsid()
+        cpu = math.ceil(request["cpu"])
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        from grader import probes
+
+        probes.run(request)
+        code = 0
+    except BaseException:  # a defect of the probe itself, not of the submission
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+class Server:
+    def __init__(self, status):
+        self.status = status
+        self.children = {}  # pid -> (request id, start time, wall limit)
+        self.selector = selectors.DefaultSelector()
+        self.wakeup_read, wakeup_write = os.pipe()
+        os.set_blocking(wakeup_write, False)
+        signal.set_wakeup_fd(wakeup_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.selector.register(0, selectors.EVENT_READ, "request")
+        self.unread = b""
+        self.selector.register(self.wakeup_read, selectors.EVENT_READ, "child")
+        self.pending = []
+        self.open = True
+
+    def report(self, record):
+        os.write(self.status, (json.dumps(record) + "\n").encode())
+
+    def start(self, request):
+        pid = os.fork()
+        if pid == 0:
+            child(request, self.status)
+        self.children[pid] = (request["id"], time.monotonic(), request["wall"])
+
+    def reap(self):
+        for pid in list(self.children):
+            finished, status, usage = os.wait4(pid, os.WNOHANG)
+            if finished == 0:
+                continue
+            request_id, started, _ = self.children.pop(pid)
+            self.finish(pid, request_id, started, status, usage, None)
+
+    def finish(self, pid, request_id, started, status, usage, killed):
+        try:
+            os.killpg(pid, signal.SIGKILL)  # whatever the probe started goes with it
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.report({
+            "id": request_id,
+            "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "cpu": usage.ru_utime + usage.ru_stime,
+            "wall": time.monotonic() - started,
+            "killed": killed,
+        })
+
+    def enforce_wall_limits(self):
+        now = time.monotonic()
+        for pid, (request_id, started, wall) in list(self.children.items()):
+            if now - started > wall:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    os.kill(pid, signal.SIGKILL)
+                _, status, usage = os.wait4(pid, 0)
+                del self.children[pid]
+                self.finish(pid, request_id, started, status, usage, "wall")
+
+    def read_requests(self):
+        data = os.read(0, 65536)
+        if not data:
+            self.open = False
+            self.selector.unregister(0)
+            return
+        *lines, self.unread = (self.unread + data).split(b"\n")
+        self.pending += [json.loads(line) for line in lines if line.strip()]
+
+    def serve(self):
+        while self.open or self.children or self.pending:
+            while self.pending and len(self.children) < MAX_CHILDREN:
+                self.start(self.pending.pop(0))
+            deadlines = [started + wall - time.monotonic() for _, started, wall in self.children.values()]
+            timeout = max(0.0, min(deadlines)) + 0.01 if deadlines else None
+            for key, _ in self.selector.select(timeout):
+                if key.data == "request":
+                    self.read_requests()
+                else:
+                    os.read(self.wakeup_read, 4096)
+            self.reap()
+            self.enforce_wall_limits()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--memory", type=int, required=True)
+    parser.add_argument("--processes", type=int, required=True)
+    arguments = parser.parse_args()
+    if arguments.uid is not None:
+        drop_privileges(arguments.uid)
+    harden(arguments.memory, arguments.processes)
+    status = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # nothing but status records on the channel
+    from grader import probes
+
+    probes.warm_up()
+    os.write(status, b'{"ready": true}\n')
+    Server(status).serve()
+
+
+if __name__ == "__main__":
+    main()
