@@ -14,7 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import probes, sandbox
+from grader import sandbox
+from grader.worker import IMPORT_OUTPUT, OBSERVATION, OUTPUT, PHASE, SUBMISSION_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
 STAGED_GRADER = ("__init__.py", "worker.py", "probes.py", "scenarios.py", "text.py")
@@ -22,7 +23,6 @@ NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 MEMORY_LIMIT_BYTES = 2 * 1024**3
 PROCESS_LIMIT = 64
 MAX_READ_BYTES = 256 * 1024**2
-SANDBOX_VARIABLE = "GRADER_SANDBOX"  # "bwrap" (default where it works) or "aus"
 
 
 @dataclass
@@ -79,13 +79,14 @@ def text_of(path, limit=64 * 1024):
 
 
 def sandbox_wanted():
-    return os.environ.get(SANDBOX_VARIABLE, "bwrap") != "aus"
+    return os.environ.get(sandbox.SANDBOX_VARIABLE, "bwrap") != "aus"
 
 
 class Worker:
     """One sandboxed fork server for one submission folder (its modules are imported per probe)."""
 
-    def __init__(self, submission, root, memory=MEMORY_LIMIT_BYTES, processes=PROCESS_LIMIT):
+    def __init__(self, submission, root, modules=("checkpoints", "training_state"), memory=MEMORY_LIMIT_BYTES,
+                 processes=PROCESS_LIMIT):
         root = Path(root)
         self.stage, self.scratch = root / "stufe", root / "arbeit"
         self.uid = sandbox.sandbox_uid()
@@ -93,11 +94,12 @@ class Worker:
         self.scratch.mkdir(mode=0o755)
         environment = {
             "PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
-            "PYTHONPATH": str(self.stage), probes.SUBMISSION_VARIABLE: str(self.stage / "abgabe"),
+            "PYTHONPATH": str(self.stage), SUBMISSION_VARIABLE: str(self.stage / "abgabe"),
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
         }
-        argv = [sys.executable, "-s", "-m", "grader.worker", "--memory", str(memory), "--processes", str(processes)]
+        argv = [sys.executable, "-s", "-m", "grader.worker", "--memory", str(memory), "--processes", str(processes),
+                "--modules", ",".join(modules)]
         self.sandboxed = sandbox_wanted() and sandbox.bubblewrap() is not None
         if self.sandboxed:
             if self.uid is not None:
@@ -187,26 +189,23 @@ class Worker:
             self.waiting.pop(number, None)
         observation = None
         try:
-            observation = load_untrusted(folder / probes.OBSERVATION)
+            observation = load_untrusted(folder / OBSERVATION)
         except Exception:
             pass
         if not isinstance(observation, dict):
             observation = None
-        return Outcome(folder, report, observation, text_of(folder / probes.OUTPUT),
-                       text_of(folder / probes.IMPORT_OUTPUT), text_of(folder / probes.PHASE, 16).strip())
+        return Outcome(folder, report, observation, text_of(folder / OUTPUT),
+                       text_of(folder / IMPORT_OUTPUT), text_of(folder / PHASE, 16).strip())
 
     def close(self):
+        """End the worker and everything in its sandbox at once: all results are in."""
         try:
             self.process.stdin.close()
         except OSError:
             pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
         if self.process.poll() is None:
             os.killpg(self.process.pid, 9)
-            self.process.wait()
+        self.process.wait()
         self.process.stdout.close()
         self.log.close()
 

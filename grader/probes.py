@@ -21,16 +21,11 @@ import torch
 
 from grader import scenarios
 from grader.text import cap, first_line
-
-OBSERVATION = "beobachtung.pt"
-PHASE = "phase"
-OUTPUT = "ausgabe.txt"
-IMPORT_OUTPUT = "import.txt"
-SUBMISSION_VARIABLE = "GRADER_ABGABE"
+from grader.worker import IMPORT_OUTPUT, OBSERVATION, OUTPUT, PHASE, SUBMISSION_VARIABLE
 INTERRUPTS = {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}
 
 
-def warm_up():
+def warm_up(modules):
     """Pay every one-time cost before the first probe: imports, first optimizer step, save/load, data."""
     import io
 
@@ -43,8 +38,11 @@ def warm_up():
             torch.load(io.BytesIO(broken), weights_only=True)
         except Exception:
             pass
-    scenarios.training_in_progress()
-    scenarios.peek_draws()
+    if "training_state" in modules:
+        from course import exact_training  # noqa: F401  (the training loop of the resume probes)
+
+        scenarios.training_in_progress()
+        scenarios.peek_draws()
     copy.deepcopy(model)
     logging.getLogger().handlers.clear()
 

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from grader.rubric import REQUIREMENTS_BY_ID, TASKS_BY_NUMBER
-from tests.grading.support import Failure
+from grader.results import Failure
 
 RESULTS_VARIABLE = "GRADER_RESULTS"
 MODULES_VARIABLE = "GRADER_MODULES"

@@ -7,6 +7,14 @@ from grader.rubric import REQUIREMENTS_BY_ID, TASKS, requirements_of
 NOT_IMPLEMENTED = "nicht_implementiert"
 
 
+class Failure(AssertionError):
+    """A grading test found a requirement not met; the message is the German feedback, ``cause`` its kind."""
+
+    def __init__(self, message, cause="anforderung"):
+        super().__init__(message)
+        self.cause = cause
+
+
 @dataclass
 class RequirementResult:
     requirement: object

@@ -13,16 +13,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import client, pytest_plugin, sandbox
+from grader import pytest_plugin, sandbox
 from grader.results import from_records
 from grader.rubric import tasks_of
 from grader.submission import locate, syntax_error
+from grader.worker import SUBMISSION_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
 CPU_SECONDS = 10
 SUBMISSION_TIMEOUT_SECONDS = 600
 NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pth", "*.pt", ".*")
-SUBMISSION_VARIABLE = "GRADER_ABGABE"
 CPU_LIMIT_VARIABLE = "GRADER_CPU_LIMIT"
 NO_SANDBOX_NOTICE = (
     "Hinweis: bubblewrap fehlt oder lässt sich hier nicht starten. Die Abgabe wird ohne Sandbox bewertet: "
@@ -107,7 +107,7 @@ def run_tests(path, folder, lessons, timeout, cpu_limit, sandboxed):
             CPU_LIMIT_VARIABLE: str(cpu_limit),
         }
         if sandboxed is False:
-            environment[client.SANDBOX_VARIABLE] = "aus"
+            environment[sandbox.SANDBOX_VARIABLE] = "aus"
         process = subprocess.Popen(
             command, cwd=root / "arbeitsverzeichnis", env=environment, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,

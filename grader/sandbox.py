@@ -14,6 +14,7 @@ from pathlib import Path
 
 # Folders of the system that a Python process with torch needs, bound read-only if present.
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
+SANDBOX_VARIABLE = "GRADER_SANDBOX"  # "aus": grade without bubblewrap
 INSTALL_HINT = "Installieren Sie bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap)."
 # A uid of its own for each grading (root only): fork bombs and signals stay within one grading.
 FIRST_SANDBOX_UID = 1_000_000

@@ -1,17 +1,31 @@
 """Fixtures of the grading tests: the sandboxed worker for the submission, and the reference.
 
-The reference solution is imported here, on the trusted side; the sandbox never sees it.
+The worker is started first thing, so that its start-up (torch, warm-up) overlaps with this
+process's own. The reference solution is imported here, on the trusted side; the sandbox never
+sees it.
 """
 
-import importlib.util
-import sys
-
-import pytest
-import torch
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from grader.client import Worker
-from grader.scenarios import SAVED_EPOCH, trained_pair
-from tests.grading.support import REFERENCE_FOLDER, SUBMISSION_FOLDER, snapshot
+from grader.worker import SUBMISSION_VARIABLE
+
+# The submission's folder; run directly (make test), the tests grade the reference in solutions/.
+_SUBMISSION = Path(os.environ.get(SUBMISSION_VARIABLE, Path(__file__).resolve().parents[2] / "solutions"))
+_ROOT = tempfile.mkdtemp(prefix="sandkasten-")
+WORKER = Worker(_SUBMISSION, _ROOT, modules=os.environ.get("GRADER_MODULES", "checkpoints,training_state").split(","))
+
+import importlib.util  # noqa: E402  (after the worker's start on purpose)
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from grader.scenarios import SAVED_EPOCH, trained_pair  # noqa: E402
+from tests.grading.support import REFERENCE_FOLDER, snapshot  # noqa: E402
 
 torch.set_num_threads(1)  # the same arithmetic as in the worker: bitwise comparable results
 
@@ -26,11 +40,11 @@ def import_reference(name):
 
 
 @pytest.fixture(scope="session")
-def worker(tmp_path_factory):
-    """The fork server in the sandbox, started once; each probe is a fresh child of it."""
-    server = Worker(SUBMISSION_FOLDER, tmp_path_factory.mktemp("sandkasten"))
-    yield server
-    server.close()
+def worker():
+    """The fork server in the sandbox; each probe is a fresh child of it."""
+    yield WORKER
+    WORKER.close()
+    shutil.rmtree(_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

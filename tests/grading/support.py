@@ -12,13 +12,11 @@ from pathlib import Path
 
 import torch
 
+from grader.results import Failure
 from grader.text import cap, describe_exception, first_line
 
 REPO = Path(__file__).resolve().parents[2]
-# The folder of the submission's modules; run directly (make test), the tests grade solutions/.
-SUBMISSION_VARIABLE = "GRADER_ABGABE"
 CPU_LIMIT_VARIABLE = "GRADER_CPU_LIMIT"
-SUBMISSION_FOLDER = Path(os.environ.get(SUBMISSION_VARIABLE, REPO / "solutions"))
 REFERENCE_FOLDER = REPO / "solutions"
 CPU_SECONDS = float(os.environ.get(CPU_LIMIT_VARIABLE, 10))
 TRAINING_CPU_SECONDS = 60.0
@@ -33,14 +31,6 @@ HINTS = (
      "Datei ab: Speichern Sie nur Tensoren und einfache Python-Werte."),
     (r"doesn't match the size of optimizer's group", "Der Optimiererzustand gehört zu anderen Parametern."),
 )
-
-
-class Failure(AssertionError):
-    """A requirement is not met; the message is the German feedback, ``cause`` its kind."""
-
-    def __init__(self, message, cause="anforderung"):
-        super().__init__(message)
-        self.cause = cause
 
 
 def check(condition, message):
