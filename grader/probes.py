@@ -127,12 +127,22 @@ def filename_keywords(how, folder, name):
 # --- the probes ----------------------------------------------------------------------------------
 
 
+def content_of(path):
+    """What a file written by the submission holds, read without ``weights_only`` (here in the sandbox)."""
+    if not path.is_file():
+        return {}
+    try:
+        return {"content": plain(torch.load(path, weights_only=False))}
+    except BaseException as error:
+        return {"content_error": describe_error(error)}
+
+
 def probe_save(module, folder, how):
     model, optimizer = scenarios.trained_pair()
     (folder / "ziel").mkdir(exist_ok=True)
-    outcome, _ = invoke(module.save_checkpoint, model, optimizer, scenarios.SAVED_EPOCH,
-                        **filename_keywords(how, folder, "mein_stand.pt"))
-    return {"call": outcome}
+    keywords = filename_keywords(how, folder, "mein_stand.pt")
+    outcome, _ = invoke(module.save_checkpoint, model, optimizer, scenarios.SAVED_EPOCH, **keywords)
+    return {"call": outcome, **content_of(folder / keywords.get("filename", "checkpoint.pth"))}
 
 
 def probe_load(module, folder, how="relativ", name="stand.pth", step_after=True):
@@ -151,13 +161,7 @@ def probe_load(module, folder, how="relativ", name="stand.pth", step_after=True)
 def probe_save_state(module, folder):
     model, optimizer, scheduler, progress = scenarios.training_in_progress()
     outcome, _ = invoke(module.save_training_state, "zustand.pth", model, optimizer, scheduler, progress)
-    observation = {"call": outcome}
-    if (folder / "zustand.pth").is_file():
-        try:
-            observation["content"] = plain(torch.load(folder / "zustand.pth", weights_only=False))
-        except BaseException as error:
-            observation["content_error"] = describe_error(error)
-    return observation
+    return {"call": outcome, **content_of(folder / "zustand.pth")}
 
 
 class _ResumeFailed(Exception):

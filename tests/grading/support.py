@@ -50,7 +50,7 @@ def error_text(error):
     if error.get("where"):
         text += f" ({error['where']})"
     extra = hint(error["message"])
-    return f"{text}. {extra}" if extra else text
+    return f"{text}. {extra.rstrip('.')}" if extra else text
 
 
 def seconds(value):
@@ -77,8 +77,10 @@ def observed(outcome, what, limit=CPU_SECONDS):
         raise Failure(f"Der Prozess endete {during} {how}. Erwartet: Ihr Code kehrt normal zurück.", "abbruch")
     if "import_error" in observation:
         error = observation["import_error"]
-        line = f" ({error['where'].split(':')[0]})" if error.get("where") else ""
-        raise Failure(f"Die Datei lässt sich nicht importieren{line}: {error_text(error)}", "import")
+        name, _, rest = error.get("where", "").partition(", Zeile ")
+        line = f" (Zeile {rest.split(':')[0]})" if rest else ""
+        raise Failure(f"{name or 'Ihre Datei'} lässt sich nicht importieren{line}: "
+                      f"{describe_exception(error['type'], error['message'])}", "import")
     return observation
 
 
@@ -158,8 +160,14 @@ def key_paths(structure, matches, path=""):
     return []
 
 
-def first_line_of(text):
-    return first_line(text, 200)
+def refusal(message, content):
+    """Why weights_only refused a file: the rejected global and the key under which it sits."""
+    name = rejected_global(message)
+    if not name:
+        return f"{describe_exception('UnpicklingError', message)}."
+    where = key_paths(content, lambda value: isinstance(value, dict) and (
+        value.get("__objekt__") == name or ("__numpy__" in value and "numpy" in name)))
+    return f"Abgelehnt wird der Typ {name}" + (f", gespeichert unter {where[0]}." if where else ".")
 
 
 def torch_bytes(value):

@@ -82,6 +82,8 @@ def test_restores_optimizer_state_in_place(restored, trained):
                      f"Optimierer (z. B. die Lernrate {TRAINED_LR} statt {FRESH_LR} und die Momente von Adam).")
     model, optimizer = trained_pair()
     training_step(model, optimizer)
+    if differences(trained[2], observation["model"]):
+        return  # the model was not restored: charged to laden_modell, the next step cannot match
     check("after_step" in observation and not differences(model.state_dict(), observation["after_step"]),
           "Nach dem Laden führt ein weiterer Trainingsschritt zu anderen Gewichten als ohne Unterbrechung. "
           "Erwartet: Modell und Optimierer setzen das Training genau dort fort, wo es gespeichert wurde.")
@@ -90,7 +92,9 @@ def test_restores_optimizer_state_in_place(restored, trained):
 @pytest.mark.requirement("laden_standardname")
 def test_default_name_in_working_directory(restored, trained):
     observation = state_after(restored["standard"])
-    check(not differences(trained[2], observation["model"]),
+    value = returned(observation["call"]) or {}
+    read_the_file = value.get("type") == "int" and value.get("int") == SAVED_EPOCH
+    check(read_the_file or not differences(trained[2], observation["model"]),
           "Ohne Dateinamen aufgerufen, lädt load_checkpoint nicht 'checkpoint.pth' aus dem Arbeitsverzeichnis. "
           "Erwartet: der Standardwert filename='checkpoint.pth'.")
 
