@@ -63,7 +63,7 @@ grade-all: $(SETUP)
 ifndef ABGABEN
 	$(error Bitte den Ordner mit den Abgaben angeben: make grade-all ABGABEN=ORDNER)
 endif
-	@$(PYTHON) -m grader.batch "$(ABGABEN)" --ausgabe "$(AUSGABE)"
+	@$(PYTHON) -m grader.batch "$(ABGABEN)" --ausgabe "$(AUSGABE)" $(if $(OHNE_SANDBOX),--ohne-sandbox)
 
 gradescope: $(SETUP)
 	$(PYTHON) -m gradescope.package $(BUILDDIR)/gradescope.zip

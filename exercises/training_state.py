@@ -86,6 +86,7 @@ def resume_training_state(filename, model, optimizer, scheduler, loader):
 
     Fehlt die Datei oder ist sie unbrauchbar, gibt die Funktion eine Meldung
     aus und ``(None, None)`` zurück: Das Training beginnt von vorn.
+    ``KeyboardInterrupt`` und ``SystemExit`` werden nicht abgefangen.
 
     Args:
         filename: Pfad der Checkpoint-Datei.

@@ -7,24 +7,31 @@ from pathlib import Path
 from grader.exports import gradescope_json, junit_xml
 from grader.report import scorecard
 from grader.results import failed_everywhere
-from grader.runner import InternalError, grade
+from grader.runner import NO_SANDBOX_NOTICE, InternalError, grade
+from grader.sandbox import bubblewrap
 from grader.submission import SubmissionNotFound
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m grader",
-        description="Bewertet eine Abgabe zur Lektion „Checkpoints“ und gibt Punkte je Aufgabe aus.",
+        description="Bewertet eine Abgabe zu den Lektionen „Checkpoints“ (checkpoints.py, Aufgaben 1–2) und "
+                    "„Training exakt fortsetzen“ (training_state.py, Aufgaben 3–4) und gibt Punkte je Aufgabe aus. "
+                    "Die Abgabe läuft in einer Sandbox (bubblewrap).",
     )
     parser.add_argument(
         "abgabe", nargs="?", default="exercises",
-        help="eine Datei checkpoints.py oder ein Ordner wie exercises/ (Standard: exercises)",
+        help="eine Datei checkpoints.py oder training_state.py (nur deren Lektion) oder ein Ordner wie "
+             "exercises/ (alle Lektionen; Standard: exercises)",
     )
     parser.add_argument("--json", type=Path, help="zusätzlich eine results.json im Format von Gradescope schreiben")
     parser.add_argument("--junit", type=Path, help="zusätzlich einen Bericht im JUnit-XML-Format schreiben")
     args = parser.parse_args(argv)
+    sandboxed = bubblewrap() is not None
+    if not sandboxed:
+        print(NO_SANDBOX_NOTICE, file=sys.stderr)
     try:
-        grading = grade(args.abgabe)
+        grading = grade(args.abgabe, sandboxed=sandboxed)
     except SubmissionNotFound as error:
         print(f"Fehler: {error}", file=sys.stderr)
         write_exports(failed_everywhere(args.abgabe, "keine Abgabe", str(error)), args)  # e.g. for Gradescope

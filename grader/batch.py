@@ -19,7 +19,8 @@ from grader.exports import csv_header, csv_row
 from grader.report import feedback_markdown
 from grader.results import failed_everywhere
 from grader.rubric import TASKS
-from grader.runner import InternalError, grade
+from grader.runner import NO_SANDBOX_NOTICE, InternalError, grade
+from grader.sandbox import INSTALL_HINT, bubblewrap
 from grader.submission import SubmissionNotFound
 
 FEEDBACK_FOLDER = "rueckmeldungen"
@@ -101,12 +102,22 @@ def main(argv=None):
     parser.add_argument("abgaben", help="Ordner mit einem Unterordner je Abgabe; der Ordnername ist die Kennung")
     parser.add_argument("--ausgabe", default="bewertung", help="Ordner für noten.csv und die Rückmeldungen (Standard: bewertung)")
     parser.add_argument("--parallel", type=int, default=None, help="so viele Abgaben gleichzeitig (Standard: Zahl der Kerne)")
+    parser.add_argument("--ohne-sandbox", action="store_true",
+                        help="ohne bubblewrap bewerten: Jede Abgabe kann dann die anderen und die Musterlösung lesen")
     args = parser.parse_args(argv)
     if not Path(args.abgaben).is_dir():
         print(f"Fehler: Der Ordner {args.abgaben} existiert nicht.", file=sys.stderr)
         return 2
+    sandboxed = bubblewrap() is not None
+    if not sandboxed and not args.ohne_sandbox:
+        print("Fehler: Ohne Sandbox bewertet make grade-all nicht, denn sonst kann jede Abgabe die anderen "
+              f"Abgaben und die Musterlösung lesen. {INSTALL_HINT} Wer es trotzdem will: "
+              "make grade-all ABGABEN=… OHNE_SANDBOX=1.", file=sys.stderr)
+        return 2
+    if not sandboxed:
+        print(NO_SANDBOX_NOTICE, file=sys.stderr)
     try:
-        gradings = grade_all(args.abgaben, args.ausgabe, workers=args.parallel)
+        gradings = grade_all(args.abgaben, args.ausgabe, workers=args.parallel, sandboxed=sandboxed)
     except InternalError as error:
         print(f"Interner Fehler des Bewerters: {error}", file=sys.stderr)
         return 2

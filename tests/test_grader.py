@@ -52,7 +52,8 @@ WRONG_STATE = {
     "scheduler_not_saved": {"zustand_inhalt", "fortsetzen_epochenende", "fortsetzen_epochenmitte"},
     "rng_not_saved": {"zustand_zufall", "fortsetzen_epochenende", "fortsetzen_epochenmitte", "fortsetzen_zufall"},
     "rng_restored_before_iterator": {"fortsetzen_epochenmitte", "fortsetzen_zufall"},
-    "data_position_ignored": {"fortsetzen_epochenmitte"},
+    # Also restores the generators before iter(loader), which then draws from them: a second mistake.
+    "data_position_ignored": {"fortsetzen_epochenmitte", "fortsetzen_zufall"},
     # Its own resume cannot read what its capture_rng_states returns: a cascade the feedback names.
     "numpy_state_as_array": {"zustand_weights_only", "fortsetzen_epochenende", "fortsetzen_epochenmitte",
                              "fortsetzen_zufall"},

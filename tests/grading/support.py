@@ -84,9 +84,12 @@ def observed(outcome, what, limit=CPU_SECONDS):
     return observation
 
 
-def raised(call):
+def raised(call, interrupt_expected=False):
     """The exception a call of the submission raised (a dict), or None; stubs end the test here."""
     error = call.get("raised")
+    if error and error["interrupt"] and not interrupt_expected:
+        raise Failure(f"Ihr Code hat {error['type']} ausgelöst und damit versucht, das Programm zu beenden "
+                      f"({error_text(error)}). Erwartet: Die Funktion kehrt normal zurück.", "abbruch")
     if error and error["type"] == "NotImplementedError":
         raise Failure("Die Funktion ist noch nicht implementiert (sie löst NotImplementedError aus).",
                       "nicht_implementiert")

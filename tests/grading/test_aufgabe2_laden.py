@@ -201,7 +201,7 @@ def test_interrupt_while_loading_propagates(worker, reference_file, kind):
     outcome = worker.run("load", "checkpoints", files={"stand.pth": reference_file},
                          args={"interrupt": kind, "step_after": False})
     observation = observed(outcome, "in load_checkpoint")
-    error = raised(observation["call"])
+    error = raised(observation["call"], interrupt_expected=True)
     check(observation.get("interrupt_raised"),
           "load_checkpoint hat die Datei nicht mit torch.load gelesen; so lässt sich nicht prüfen, ob ein "
           f"{kind} beim Laden durchgelassen wird. Erwartet: torch.load(filename, weights_only=True).")

@@ -1,0 +1,122 @@
+"""The sandbox against hostile submissions: each one tries to reach past its wall during a batch.
+
+Every attempt runs at import (or in save_checkpoint) of an otherwise untouched stub, next to the
+reference as a classmate; none may gain a point, leave a trace outside, or change a neighbour's grade.
+"""
+
+import os
+import signal
+import socket
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.batch import grade_all
+from grader.sandbox import bubblewrap
+from tests.catalogue import REPO, STUB
+
+TRACE = "eingeschleust_von_abgabe.txt"
+
+
+def hostile_sources(port, grader_pid):
+    reference = REPO / "solutions" / "checkpoints.py"
+    return {
+        # Reads the reference by its absolute path and runs it.
+        "reads_reference": f"exec(open({str(reference)!r}).read())\n",
+        # Walks the whole file system for any checkpoints.py with a real load_checkpoint (a classmate's).
+        "walks_file_system": textwrap.dedent("""
+            import os
+            for folder, _, files in os.walk("/"):
+                if "checkpoints.py" in files and os.path.join(folder, "checkpoints.py") != os.path.abspath(__file__):
+                    text = open(os.path.join(folder, "checkpoints.py")).read()
+                    if "def load_checkpoint" in text and "weights_only=True" in text and "NotImplementedError" not in text:
+                        exec(text)
+                        break
+        """),
+        "connects_to_host": textwrap.dedent(f"""
+            import socket
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"Hallo von der Abgabe")
+            except OSError:
+                pass
+        """),
+        "writes_outside": textwrap.dedent(f"""
+            for folder in ({str(REPO)!r}, {os.path.expanduser("~")!r}, "/tmp", "/"):
+                try:
+                    open(folder + "/{TRACE}", "w").write("Spur")
+                except OSError:
+                    pass
+        """),
+        "signals_grader": textwrap.dedent(f"""
+            import os, signal
+            try:
+                os.kill({grader_pid}, signal.SIGTERM)
+            except OSError:
+                pass
+        """),
+        "fork_bomb_in_save": textwrap.dedent("""
+            def save_checkpoint(model, optimizer, epoch, filename="checkpoint.pth"):
+                import os, time
+                for _ in range(10000):
+                    if os.fork() == 0:
+                        time.sleep(30)
+                        os._exit(0)
+        """),
+    }
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    assert bubblewrap() is not None or os.environ.get("CI") != "true", "In der CI muss bubblewrap laufen."
+    if bubblewrap() is None:
+        pytest.skip("bubblewrap fehlt: apt-get install bubblewrap")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.1)
+    received = []
+    root = tmp_path_factory.mktemp("feindlich")
+    submissions = root / "abgaben"
+    sources = hostile_sources(listener.getsockname()[1], os.getpid())
+    for name, source in sources.items():
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "checkpoints.py").write_text(STUB.read_text(encoding="utf-8") + "\n" + source,
+                                                           encoding="utf-8")
+    (submissions / "klassenkamerad").mkdir()
+    (submissions / "klassenkamerad" / "checkpoints.py").write_bytes((REPO / "solutions" / "checkpoints.py").read_bytes())
+    handler = signal.signal(signal.SIGTERM, lambda *_: received.append("SIGTERM"))
+    try:
+        gradings = grade_all(submissions, root / "bewertung", workers=2, progress=False, cpu_limit=3)
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+    try:
+        connection, _ = listener.accept()
+        received.append(connection.recv(100))
+    except OSError:
+        pass
+    listener.close()
+    return gradings, received
+
+
+@pytest.mark.parametrize("name", ["reads_reference", "walks_file_system", "connects_to_host", "writes_outside",
+                                  "signals_grader", "fork_bomb_in_save"])
+def test_hostile_submission_gains_nothing(hostile_class, name):
+    gradings, _ = hostile_class
+    assert gradings[name].points == 0, gradings[name]
+
+
+def test_classmate_keeps_full_points(hostile_class):
+    gradings, _ = hostile_class
+    lesson_one = gradings["klassenkamerad"]
+    assert lesson_one.task(1).points + lesson_one.task(2).points == lesson_one.task(1).max_points + lesson_one.task(2).max_points
+
+
+def test_no_connection_and_no_signal_reached_the_host(hostile_class):
+    _, received = hostile_class
+    assert received == []
+
+
+def test_nothing_written_outside_the_scratch_folder(hostile_class):
+    for folder in (REPO, Path(os.path.expanduser("~")), Path("/tmp"), Path("/")):
+        assert not (folder / TRACE).exists(), folder
