@@ -9,6 +9,7 @@ import argparse
 import csv
 import os
 import sys
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +20,7 @@ from grader.exports import csv_header, csv_row
 from grader.report import feedback_markdown
 from grader.results import failed_everywhere
 from grader.rubric import TASKS
-from grader.runner import NO_SANDBOX_NOTICE, InternalError, grade
+from grader.runner import NO_SANDBOX_NOTICE, InternalError, Lane, grade
 from grader.sandbox import INSTALL_HINT, bubblewrap
 from grader.submission import SubmissionNotFound
 
@@ -32,24 +33,45 @@ def find_submissions(folder):
     return {entry.name: entry for entry in sorted(Path(folder).iterdir()) if entry.is_dir() and not entry.name.startswith(".")}
 
 
-def grade_student(student, folder, **limits):
+def grade_student(student, folder, lanes, sandboxed=None, **limits):
+    """Grade one student's folder in this thread's lane (started on first use)."""
+    if not hasattr(lanes.local, "lane"):
+        lanes.local.lane = Lane(sandboxed=sandboxed)
+        with lanes.lock:
+            lanes.all.append(lanes.local.lane)
     try:
-        return grade(folder, label=student, **limits)
+        return grade(folder, label=student, lane=lanes.local.lane, sandboxed=sandboxed, **limits)
     except SubmissionNotFound as error:
         return failed_everywhere(student, "keine Abgabe", str(error))
+
+
+class Lanes:
+    """One trusted grading process per thread, reused for every submission that thread grades."""
+
+    def __init__(self):
+        self.local, self.lock, self.all = threading.local(), threading.Lock(), []
+
+    def close(self):
+        for lane in self.all:
+            lane.close()
 
 
 def grade_all(folder, output, workers=None, progress=True, **limits):
     """Grade every submission in ``folder`` in parallel; write the results to ``output``; return them."""
     submissions = find_submissions(folder)
     workers = workers or os.cpu_count() or 1
+    lanes = Lanes()
     with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(
         total=len(submissions), desc="Bewertung", unit="Abgabe", disable=not progress, file=sys.stderr
     ) as bar:
-        futures = {student: pool.submit(grade_student, student, path, **limits) for student, path in submissions.items()}
+        futures = {student: pool.submit(grade_student, student, path, lanes, **limits)
+                   for student, path in submissions.items()}
         for future in futures.values():
             future.add_done_callback(lambda _: bar.update())
-        gradings = {student: future.result() for student, future in futures.items()}
+        try:
+            gradings = {student: future.result() for student, future in futures.items()}
+        finally:
+            lanes.close()
     write_results(gradings, Path(output))
     return gradings
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import sandbox
-from grader.worker import IMPORT_OUTPUT, OBSERVATION, OUTPUT, PHASE, SUBMISSION_VARIABLE
+from grader.worker import IMPORT_OUTPUT, OBSERVATION, OUTPUT, PHASE
 
 REPO = Path(__file__).resolve().parent.parent
 STAGED_GRADER = ("__init__.py", "worker.py", "probes.py", "scenarios.py", "text.py")
@@ -31,6 +31,7 @@ class Outcome:
 
     folder: Path
     report: dict
+    limit: float  # the CPU seconds the probe was allowed
     observation: dict = None
     output: str = ""
     import_output: str = ""
@@ -83,25 +84,26 @@ def sandbox_wanted():
 
 
 class Worker:
-    """One sandboxed fork server for one submission folder (its modules are imported per probe)."""
+    """One sandboxed fork server; submissions come and go as sessions (:class:`Session`), one at a time."""
 
-    def __init__(self, submission, root, modules=("checkpoints", "training_state"), memory=MEMORY_LIMIT_BYTES,
+    def __init__(self, root, modules=("checkpoints", "training_state"), memory=MEMORY_LIMIT_BYTES,
                  processes=PROCESS_LIMIT):
         root = Path(root)
         self.stage, self.scratch = root / "stufe", root / "arbeit"
         self.uid = sandbox.sandbox_uid()
-        self.stage_files(Path(submission))
+        self.stage_grader()
         self.scratch.mkdir(mode=0o755)
         environment = {
             "PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
-            "PYTHONPATH": str(self.stage), SUBMISSION_VARIABLE: str(self.stage / "abgabe"),
-            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
+            "PYTHONPATH": str(self.stage), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
+            "JOBLIB_MULTIPROCESSING": "0",
         }
         argv = [sys.executable, "-s", "-m", "grader.worker", "--memory", str(memory), "--processes", str(processes),
                 "--modules", ",".join(modules)]
         self.sandboxed = sandbox_wanted() and sandbox.bubblewrap() is not None
         if self.sandboxed:
+            argv.append("--isolated")
             if self.uid is not None:
                 argv += ["--uid", str(self.uid)]
                 os.chown(self.scratch, self.uid, self.uid)
@@ -120,17 +122,18 @@ class Worker:
         self.counter = 0
         threading.Thread(target=self.read_reports, daemon=True).start()
 
-    def stage_files(self, submission):
+    def stage_grader(self):
         (self.stage / "grader").mkdir(parents=True)
         for name in STAGED_GRADER:
             shutil.copy(REPO / "grader" / name, self.stage / "grader" / name)
         shutil.copytree(REPO / "course", self.stage / "course", ignore=NOT_COPIED)
-        shutil.copytree(submission, self.stage / "abgabe", ignore=NOT_COPIED)
-        for folder, folders, files in os.walk(self.stage):
-            os.chmod(folder, 0o755)
-            for name in files:
-                os.chmod(os.path.join(folder, name), 0o644)
+        (self.stage / "abgaben").mkdir()
+        readable(self.stage)
         os.chmod(self.stage.parent, 0o755)
+
+    @property
+    def alive(self):
+        return self.process.poll() is None and not self.ended
 
     def read_reports(self):
         for line in self.process.stdout:
@@ -152,53 +155,43 @@ class Worker:
                 event.set()
         self.ready.set()
 
-    def start(self, probe, module, args=None, files=None, cpu=10, wall=None, env=None):
-        """Start a probe; ``files`` (name → bytes) are placed in its folder first. Returns a handle."""
+    def session(self, submission, cpu=10.0):
+        """Stage a submission (a folder of modules) and return the session that probes it.
+
+        ``cpu`` is the CPU time in seconds a probe may use unless it asks for another limit.
+        """
         with self.lock:
             self.counter += 1
             number = self.counter
-            event = self.waiting[number] = threading.Event()
-        folder = self.scratch / f"{number:03d}-{probe}"
-        folder.mkdir(mode=0o700)  # fails if the sandbox planted it: then nothing is written
-        for name, data in (files or {}).items():
-            target = folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(data)
-        for path in [folder, *folder.rglob("*")]:
-            if path.is_dir():
-                os.chmod(path, 0o755)
-            if self.uid is not None and self.sandboxed:
-                os.chown(path, self.uid, self.uid) if path.is_dir() else None
-        request = {"id": number, "probe": probe, "module": module, "folder": str(folder), "args": args or {},
-                   "cpu": cpu, "wall": wall or max(60.0, 20 * cpu), "env": env or {}}
+        folder = self.stage / "abgaben" / f"{number:04d}"
+        shutil.copytree(submission, folder, ignore=NOT_COPIED)
+        readable(folder)
+        scratch = self.scratch / f"{number:04d}"
+        scratch.mkdir(mode=0o755)
+        if self.sandboxed and self.uid is not None:
+            os.chown(scratch, self.uid, self.uid)
+        return Session(self, folder, scratch, cpu)
+
+    def send(self, request):
+        """Send a request; returns the event set when its report arrives."""
+        with self.lock:
+            self.counter += 1
+            request["id"] = self.counter
+            event = self.waiting[self.counter] = threading.Event()
         try:
             self.process.stdin.write((json.dumps(request) + "\n").encode())
             self.process.stdin.flush()
-        except (BrokenPipeError, ValueError):
+        except (BrokenPipeError, ValueError, OSError):
             event.set()
-        return Pending(self, number, folder, request["wall"])
+        return request["id"], event
 
-    def run(self, probe, module, **options):
-        return self.start(probe, module, **options).result()
-
-    def outcome(self, number, folder):
+    def report(self, number):
         with self.lock:
-            report = self.reports.pop(number, None) or {"id": number, "exit": None, "signal": None, "worker_ended": True}
             self.waiting.pop(number, None)
-        observation = None
-        try:
-            observation = load_untrusted(folder / OBSERVATION)
-        except Exception:
-            pass
-        if not isinstance(observation, dict):
-            observation = None
-        return Outcome(folder, report, observation, text_of(folder / OUTPUT),
-                       text_of(folder / IMPORT_OUTPUT), text_of(folder / PHASE, 16).strip())
+            return self.reports.pop(number, None) or {"id": number, "exit": None, "signal": None, "worker_ended": True}
 
     def close(self):
-        """End the worker and everything in its sandbox at once: all results are in."""
+        """End the worker and everything in its sandbox at once."""
         try:
             self.process.stdin.close()
         except OSError:
@@ -210,19 +203,77 @@ class Worker:
         self.log.close()
 
 
+def readable(folder):
+    for path, folders, files in os.walk(folder):
+        os.chmod(path, 0o755)
+        for name in files:
+            os.chmod(os.path.join(path, name), 0o644)
+
+
+class Session:
+    """The probes of one submission in a worker; :meth:`close` removes every trace of it."""
+
+    def __init__(self, worker, submission, scratch, cpu):
+        self.worker, self.submission, self.scratch, self.cpu = worker, submission, scratch, cpu
+        self.counter = 0
+
+    def start(self, probe, module, args=None, files=None, cpu=None, wall=None, env=None):
+        """Start a probe; ``files`` (name → bytes) are placed in its folder first. Returns a handle."""
+        self.counter += 1
+        folder = self.scratch / f"{self.counter:03d}-{probe}"
+        folder.mkdir(mode=0o700)  # fails if the sandbox planted it: then nothing is written
+        for name, data in (files or {}).items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(data)
+        for path in [folder, *folder.rglob("*")]:
+            if path.is_dir():
+                os.chmod(path, 0o755)
+                if self.worker.sandboxed and self.worker.uid is not None:
+                    os.chown(path, self.worker.uid, self.worker.uid)
+        cpu = cpu or self.cpu
+        wall = wall or max(60.0, 20 * cpu)
+        number, event = self.worker.send({"probe": probe, "module": module, "submission": str(self.submission),
+                                          "folder": str(folder), "args": args or {}, "cpu": cpu, "wall": wall,
+                                          "env": env or {}})
+        return Pending(self.worker, number, event, folder, cpu, wall)
+
+    def run(self, probe, module, **options):
+        return self.start(probe, module, **options).result()
+
+    def close(self):
+        """Kill what the submission left running, then remove its files."""
+        if self.worker.alive:
+            _, event = self.worker.send({"cleanup": True})
+            event.wait(timeout=60)
+        shutil.rmtree(self.submission, ignore_errors=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
 @dataclass
 class Pending:
     worker: Worker
     number: int
+    event: threading.Event
     folder: Path
+    cpu: float
     wall: float
     _outcome: Outcome = field(default=None, repr=False)
 
     def result(self):
         if self._outcome is None:
             self.worker.ready.wait()
-            event = self.worker.waiting.get(self.number)
-            if event is not None and not event.wait(timeout=self.wall + 60):
+            if not self.event.wait(timeout=self.wall + 60):
                 os.killpg(self.worker.process.pid, 9)  # the worker itself stopped answering
-            self._outcome = self.worker.outcome(self.number, self.folder)
+            report = self.worker.report(self.number)
+            observation = None
+            try:
+                observation = load_untrusted(self.folder / OBSERVATION)
+            except Exception:
+                pass
+            self._outcome = Outcome(self.folder, report, self.cpu, observation if isinstance(observation, dict) else None,
+                                    text_of(self.folder / OUTPUT), text_of(self.folder / IMPORT_OUTPUT),
+                                    text_of(self.folder / PHASE, 16).strip())
         return self._outcome

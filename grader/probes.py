@@ -51,7 +51,7 @@ def warm_up(modules):
 
 
 def submission_folder():
-    return Path(os.environ.get(SUBMISSION_VARIABLE, ".")).resolve()
+    return Path(os.environ[SUBMISSION_VARIABLE]).resolve()
 
 
 def describe_error(error):
@@ -266,6 +266,7 @@ def run(request):
     interrupt = arguments.pop("interrupt", None)
     calls = interrupt_loading(interrupt) if interrupt else None
     os.environ.update(request.get("env", {}))
+    os.environ[SUBMISSION_VARIABLE] = request["submission"]
     warnings.filterwarnings("ignore", module="torch")  # torch's own warnings are no message of the student
     handler = logging.StreamHandler(sys.stderr)
     logging.getLogger().addHandler(handler)

@@ -1,7 +1,8 @@
 """Grade one submission: run the grading tests (trusted) against a sandboxed worker (untrusted).
 
-The grading tests run in a pytest process of their own that never imports the submission; they
-send probes to the worker (``grader.client``), which runs the submission inside bubblewrap.
+The grading tests run in a lane (``grader.lane``), a process of their own that never imports the
+submission; they send probes to the worker (``grader.client``), which runs the submission inside
+bubblewrap.
 """
 
 import json
@@ -11,19 +12,19 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from grader import pytest_plugin, sandbox
 from grader.results import from_records
 from grader.rubric import tasks_of
 from grader.submission import locate, syntax_error
-from grader.worker import SUBMISSION_VARIABLE
 
 REPO = Path(__file__).resolve().parent.parent
 CPU_SECONDS = 10
 SUBMISSION_TIMEOUT_SECONDS = 600
+WORKER_MODULES_VARIABLE = "GRADER_WORKER_MODULES"  # whose probes a lane's worker warms up
 NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pth", "*.pt", ".*")
-CPU_LIMIT_VARIABLE = "GRADER_CPU_LIMIT"
 NO_SANDBOX_NOTICE = (
     "Hinweis: bubblewrap fehlt oder lässt sich hier nicht starten. Die Abgabe wird ohne Sandbox bewertet: "
     f"Sie läuft mit Ihren Rechten und kann alles lesen, was Sie lesen dürfen. {sandbox.INSTALL_HINT}"
@@ -40,19 +41,20 @@ class InternalError(Exception):
     """The grading tests themselves could not run: a problem of the installation, not of the student."""
 
 
-def grade(path, timeout=SUBMISSION_TIMEOUT_SECONDS, cpu_limit=CPU_SECONDS, label=None, sandboxed=None):
+def grade(path, timeout=SUBMISSION_TIMEOUT_SECONDS, cpu_limit=CPU_SECONDS, label=None, sandboxed=None, lane=None):
     """Grade the submission at ``path``: a lesson's module (e.g. ``checkpoints.py``) or a folder like ``exercises/``.
 
     ``cpu_limit`` limits the CPU time of the submission's code in each probe (training runs have
     their own, larger limit), ``timeout`` the wall-clock time of the whole grading (both in
     seconds). ``sandboxed=False`` grades without bubblewrap. ``label`` names the submission in the
-    feedback (default: the path as given).
+    feedback (default: the path as given). ``lane`` (a :class:`Lane`) grades it in a process that
+    is already running; by default a lane is started for this one submission.
     """
     folder, lessons = locate(path)
     notices, runnable, syntax_errors = check_modules(folder, lessons)
     status, records = "ok", []
     if runnable:
-        status, records = run_tests(Path(path), folder, runnable, timeout, cpu_limit, sandboxed)
+        status, records = run_tests(Path(path), folder, runnable, timeout, cpu_limit, sandboxed, lane)
     missing = MISSING_MESSAGES[status].format(timeout=timeout)
     if status == "ok" and syntax_errors:
         status = "Syntaxfehler"
@@ -84,50 +86,85 @@ def stage_submission(path, folder, lessons, target):
             shutil.copy(folder / lesson.filename, target / lesson.filename)
 
 
-def run_tests(path, folder, lessons, timeout, cpu_limit, sandboxed):
-    """Run the grading tests of ``lessons`` against a copy of the submission; return status and records."""
-    with tempfile.TemporaryDirectory(prefix="bewertung-") as root:
-        root = Path(root)
-        stage_submission(path, folder, lessons, root / "abgabe")
-        results_file = root / "ergebnisse.jsonl"
-        (root / "arbeitsverzeichnis").mkdir()
-        command = [
-            sys.executable, "-m", "pytest", str(REPO / "tests" / "grading"),
-            "-c", str(REPO / "pytest.ini"), "--rootdir", str(REPO), "--basetemp", str(root / "pytest"),
-            "-p", "grader.pytest_plugin", "-p", "no:warnings", "-q", "--no-header", "-o", "timeout=0",
-        ]
-        environment = {
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": "1",
-            pytest_plugin.RESULTS_VARIABLE: str(results_file),
-            pytest_plugin.MODULES_VARIABLE: ",".join(lesson.module for lesson in lessons),
-            SUBMISSION_VARIABLE: str(root / "abgabe"),
-            CPU_LIMIT_VARIABLE: str(cpu_limit),
-        }
-        if sandboxed is False:
+class Lane:
+    """A trusted grading process (``python -m grader.lane``) that grades one submission after another.
+
+    ``modules`` are the lessons whose probes its worker warms up. A lane that overruns a grading's
+    time limit is killed; :meth:`grade` then starts a new one for the next submission.
+    """
+
+    def __init__(self, modules=("checkpoints", "training_state"), sandboxed=None):
+        self.modules, self.sandboxed = modules, sandboxed
+        self.process = None
+
+    def start(self):
+        environment = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1",
+                       WORKER_MODULES_VARIABLE: ",".join(self.modules)}
+        if self.sandboxed is False:
             environment[sandbox.SANDBOX_VARIABLE] = "aus"
-        process = subprocess.Popen(
-            command, cwd=root / "arbeitsverzeichnis", env=environment, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.lane"], cwd=tempfile.gettempdir(), env=environment,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True,
         )
+
+    def grade(self, submission, lessons, results_file, basetemp, cpu_limit, timeout):
+        """Grade one staged submission; returns the status of the run ("ok", "Zeitüberschreitung", "Absturz")."""
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+        request = {"abgabe": str(submission), "modules": ",".join(lesson.module for lesson in lessons),
+                   "results": str(results_file), "basetemp": str(basetemp), "cpu": cpu_limit}
+        answer = []
+        reader = threading.Thread(target=lambda: answer.append(self.process.stdout.readline()), daemon=True)
         try:
-            output, _ = process.communicate(timeout=timeout)
-            status = "ok" if process.returncode in (0, 1) else "Absturz"
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            output, _ = process.communicate()
-            status = "Zeitüberschreitung"
-        finally:
-            if process.poll() is None:  # e.g. the grader itself was interrupted
-                os.killpg(process.pid, signal.SIGKILL)
-        output = output.decode(errors="replace")
-        records = read_records(results_file)
+            self.process.stdin.write((json.dumps(request) + "\n").encode())
+            self.process.stdin.flush()
+        except OSError:
+            return "Absturz"
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive():
+            self.close()
+            return "Zeitüberschreitung"
+        if not answer or not answer[0]:
+            self.close()
+            return "Absturz"
+        return "ok" if json.loads(answer[0])["done"] in (0, 1) else "Absturz"
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-3000:]
+
+    def close(self):
+        if self.process is not None:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.process.stdin.close()
+            self.process.stdout.close()
+            self.log.close()
+            self.process = None
+
+
+def run_tests(path, folder, lessons, timeout, cpu_limit, sandboxed, lane=None):
+    """Run the grading tests of ``lessons`` against a copy of the submission; return status and records."""
+    own_lane = lane is None
+    lane = lane or Lane([lesson.module for lesson in lessons], sandboxed)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bewertung-") as root:
+            root = Path(root)
+            stage_submission(path, folder, lessons, root / "abgabe")
+            results_file = root / "ergebnisse.jsonl"
+            status = lane.grade(root / "abgabe", lessons, results_file, root / "pytest", cpu_limit, timeout)
+            records = read_records(results_file)
+            output = lane.output() if lane.process else ""
+    finally:
+        if own_lane:
+            lane.close()
     collected = next((record["tests"] for record in records if record["kind"] == "collected"), None)
     internal = [record["message"] for record in records if record.get("cause") == "intern"]
     if not collected or internal or status == "Absturz":
-        raise InternalError(f"Die Bewertungstests ließen sich nicht ausführen:\n{(internal or [output[-3000:]])[0]}")
+        raise InternalError(f"Die Bewertungstests ließen sich nicht ausführen:\n{(internal or [output])[0]}")
     return status, records
 
 

@@ -4,8 +4,10 @@ It imports torch, NumPy and the course once, warms up every one-time cost (``tor
 the first optimizer step, ``torch.save``/``torch.load``, the data), and only then reports ready.
 For each request it forks a child that imports the submission anew – a fresh process in all
 that matters – and runs one probe (``grader.probes``) with a CPU-time limit of its own. The
-parent never imports the submission. Requests come as JSON lines on stdin; for each finished
-child one JSON line goes to stdout: exit code or signal, CPU and wall-clock time.
+parent never imports a submission. Requests come as JSON lines on stdin; for each finished
+child one JSON line goes to stdout: exit code or signal, CPU and wall-clock time. A request
+``{"cleanup": true}`` (between two submissions of a batch) kills every other process of the
+sandbox's user and is answered once they are gone.
 """
 
 import argparse
@@ -71,8 +73,9 @@ def child(request, status_fd):
 
 
 class Server:
-    def __init__(self, status):
+    def __init__(self, status, isolated):
         self.status = status
+        self.isolated = isolated  # inside its own sandbox: kill(-1) reaches nothing but the submissions
         self.children = {}  # pid -> (request id, start time, wall limit)
         self.selector = selectors.DefaultSelector()
         self.wakeup_read, wakeup_write = os.pipe()
@@ -128,6 +131,23 @@ class Server:
                 del self.children[pid]
                 self.finish(pid, request_id, started, status, usage, "wall")
 
+    def cleanup(self, request_id):
+        """Kill everything the submissions left running (all processes of this uid but the worker)."""
+        for _ in range(3 if self.isolated else 0):
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in list(self.children):
+            os.wait4(pid, 0)
+            del self.children[pid]
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        self.report({"id": request_id, "cleaned": True})
+
     def read_requests(self):
         data = os.read(0, 65536)
         if not data:
@@ -140,7 +160,11 @@ class Server:
     def serve(self):
         while self.open or self.children or self.pending:
             while self.pending and len(self.children) < MAX_CHILDREN:
-                self.start(self.pending.pop(0))
+                request = self.pending.pop(0)
+                if "cleanup" in request:
+                    self.cleanup(request["id"])
+                else:
+                    self.start(request)
             deadlines = [started + wall - time.monotonic() for _, started, wall in self.children.values()]
             timeout = max(0.0, min(deadlines)) + 0.01 if deadlines else None
             for key, _ in self.selector.select(timeout):
@@ -157,6 +181,7 @@ def main():
     parser.add_argument("--uid", type=int)
     parser.add_argument("--memory", type=int, required=True)
     parser.add_argument("--processes", type=int, required=True)
+    parser.add_argument("--isolated", action="store_true", help="runs in a sandbox of its own")
     parser.add_argument("--modules", default="checkpoints,training_state", help="whose probes to warm up")
     arguments = parser.parse_args()
     if arguments.uid is not None:
@@ -169,7 +194,7 @@ def main():
 
     probes.warm_up(arguments.modules.split(","))
     os.write(status, b'{"ready": true}\n')
-    Server(status).serve()
+    Server(status, arguments.isolated).serve()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from grader.text import cap, describe_exception, first_line
 REPO = Path(__file__).resolve().parents[2]
 CPU_LIMIT_VARIABLE = "GRADER_CPU_LIMIT"
 REFERENCE_FOLDER = REPO / "solutions"
-CPU_SECONDS = float(os.environ.get(CPU_LIMIT_VARIABLE, 10))
 TRAINING_CPU_SECONDS = 60.0
 
 # German hints for errors that recur in submissions; matched against the first line of a message.
@@ -57,12 +56,17 @@ def seconds(value):
     return f"{float(value):.1f}".replace(".", ",").replace(",0", "")
 
 
-def observed(outcome, what, limit=CPU_SECONDS):
+def cpu_seconds():
+    """The CPU time a probe may use (the grader sets it per submission), in seconds."""
+    return float(os.environ.get(CPU_LIMIT_VARIABLE, 10))
+
+
+def observed(outcome, what):
     """The observation of a probe that ran to its end; otherwise a Failure that says what happened."""
     report, phase = outcome.report, outcome.phase
     during = "beim Import Ihrer Datei" if phase in ("", "import") else what
     if outcome.cpu_exceeded:
-        raise Failure(f"Zeitüberschreitung {during}: Ihr Code rechnete mehr als {seconds(limit)} s "
+        raise Failure(f"Zeitüberschreitung {during}: Ihr Code rechnete mehr als {seconds(outcome.limit)} s "
                       "(gemessen wird nur die Rechenzeit Ihres Codes). Enthält er eine Endlosschleife?", "zeit")
     if outcome.wall_exceeded:
         raise Failure(f"Abgebrochen {during} nach {seconds(report['wall'])} s Wartezeit, obwohl Ihr Code nur "

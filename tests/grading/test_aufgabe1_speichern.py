@@ -7,7 +7,7 @@ import torch
 
 from grader.client import read_untrusted
 from grader.text import quote
-from grader.scenarios import SAVED_EPOCH, fresh_pair, trained_pair
+from grader.scenarios import SAVED_EPOCH, fresh_pair
 from tests.grading.support import (
     Failure,
     check,
@@ -16,7 +16,6 @@ from tests.grading.support import (
     observed,
     raised,
     refusal,
-    snapshot,
     summary,
 )
 
@@ -96,9 +95,8 @@ def saved(saves):
 
 
 @pytest.fixture(scope="session")
-def expected():
-    model, optimizer = trained_pair()
-    return snapshot(model), snapshot(optimizer)
+def expected(trained):
+    return trained[2], trained[3]
 
 
 def readable(saved):

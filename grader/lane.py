@@ -1,0 +1,47 @@
+"""A lane of the grader: one trusted process that grades submissions one after another.
+
+    python -m grader.lane      (requests as JSON lines on stdin)
+
+It runs the grading tests with ``pytest.main`` for each request, in this process: torch, the
+reference values and the sandboxed worker (``tests/grading/conftest.py``) are set up once and
+serve every submission of the lane. A request names the submission's folder, the lessons, the
+results file and the CPU limit; the answer is one JSON line ``{"done": exit status of pytest}``.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import pytest_plugin
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def grade_one(request):
+    os.environ.update({
+        "GRADER_ABGABE": request["abgabe"],
+        pytest_plugin.MODULES_VARIABLE: request["modules"],
+        pytest_plugin.RESULTS_VARIABLE: request["results"],
+        "GRADER_CPU_LIMIT": str(request["cpu"]),
+    })
+    return pytest.main(
+        [str(REPO / "tests" / "grading"), "-c", str(REPO / "pytest.ini"), "--rootdir", str(REPO),
+         "--basetemp", request["basetemp"], "-p", "no:warnings", "-q", "--no-header", "-o", "timeout=0"],
+        plugins=[pytest_plugin],
+    )
+
+
+def main():
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # pytest's own output must not mix with the answers
+    for line in sys.stdin:
+        status = grade_one(json.loads(line))
+        answers.write(json.dumps({"done": int(status)}) + "\n")
+        answers.flush()
+
+
+if __name__ == "__main__":
+    main()
