@@ -25,10 +25,17 @@ from grader.worker import IMPORT_OUTPUT, OBSERVATION, OUTPUT, PHASE, SUBMISSION_
 INTERRUPTS = {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}
 
 
-def warm_up(modules):
-    """Pay every one-time cost before the first probe: imports, first optimizer step, save/load, data."""
+WARMED = set()
+
+
+def warm_up(module):
+    """Pay every one-time cost of ``module``'s probes before the first one: imports, the first
+    optimizer step, save/load, the data. Done once per module, in the worker, before it forks."""
     import io
 
+    if module in WARMED:
+        return
+    WARMED.add(module)
     model, optimizer = scenarios.trained_pair()
     buffer = io.BytesIO()
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, buffer)
@@ -38,12 +45,12 @@ def warm_up(modules):
             torch.load(io.BytesIO(broken), weights_only=True)
         except Exception:
             pass
-    if "training_state" in modules:
+    copy.deepcopy(model)
+    if module == "training_state":
         from course import exact_training  # noqa: F401  (the training loop of the resume probes)
 
         scenarios.training_in_progress()
         scenarios.peek_draws()
-    copy.deepcopy(model)
     logging.getLogger().handlers.clear()
 
 

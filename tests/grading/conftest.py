@@ -6,7 +6,6 @@ for all its submissions. The reference solution is imported here, on the trusted
 sandbox never sees it.
 """
 
-import functools
 import os
 import tempfile
 from pathlib import Path
@@ -26,16 +25,14 @@ def modules():
 
 _WORKERS = [Worker(tempfile.mkdtemp(prefix="sandkasten-"), modules=modules())]
 
-import importlib.util  # noqa: E402  (after the worker's start on purpose)
-import sys  # noqa: E402
-
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from grader.scenarios import SAVED_EPOCH, trained_pair  # noqa: E402
-from tests.grading.support import REFERENCE_FOLDER, cpu_seconds, snapshot  # noqa: E402
+from tests.grading import expectations  # noqa: E402
+from tests.grading.support import cpu_seconds  # noqa: E402
 
 torch.set_num_threads(1)  # the same arithmetic as in the worker: bitwise comparable results
+expectations.start(["checkpoints", "training_state"] if "training_state" in modules() else ["checkpoints"])
 
 
 def current_worker():
@@ -44,16 +41,6 @@ def current_worker():
         _WORKERS[0].close()
         _WORKERS[0] = Worker(tempfile.mkdtemp(prefix="sandkasten-"), modules=modules())
     return _WORKERS[0]
-
-
-@functools.cache
-def import_reference(name):
-    path = REFERENCE_FOLDER / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"referenz_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules[spec.name] = module
-    return module
 
 
 @pytest.fixture(scope="session")
@@ -66,36 +53,17 @@ def worker():
 
 @pytest.fixture(scope="session")
 def reference():
-    return import_reference("checkpoints")
-
-
-@pytest.fixture(scope="session")
-def state_reference():
-    return import_reference("training_state")
-
-
-@functools.cache
-def trained_state():
-    model, optimizer = trained_pair()
-    return model, optimizer, snapshot(model), snapshot(optimizer)
+    """The reference solution of lesson 1, imported on the trusted side."""
+    return expectations.import_reference("checkpoints")
 
 
 @pytest.fixture(scope="session")
 def trained():
     """A trained pair and independent copies of its state (the same objects for every submission of a lane)."""
-    return trained_state()
-
-
-@functools.cache
-def reference_checkpoint():
-    model, optimizer, _, _ = trained_state()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "stand.pth"
-        import_reference("checkpoints").save_checkpoint(model, optimizer, SAVED_EPOCH, filename=str(path))
-        return path.read_bytes()
+    return expectations.get().trained
 
 
 @pytest.fixture(scope="session")
 def reference_file():
     """The reference's checkpoint of the trained pair (lesson 1), as bytes."""
-    return reference_checkpoint()
+    return expectations.get().reference_file

@@ -150,14 +150,20 @@ def foreign_files(model, optimizer):
     }
 
 
-UNUSABLE = tuple(unusable_files(b"", *trained_pair()))
-FOREIGN = tuple(foreign_files(*trained_pair()))
+UNUSABLE = ("einer leeren Datei", "einer abgeschnittenen Datei", "einer Datei mit Zufallsbytes", "einer Textdatei",
+            "einer Datei mit einer Liste statt eines Dictionarys", "einem Checkpoint ohne 'model_state_dict'",
+            "einem Checkpoint ohne 'optimizer_state_dict'", "einem Checkpoint ohne 'epoch'")
+FOREIGN = ("einem Checkpoint eines Modells mit anderen Tensorgrößen",
+           "einem Checkpoint eines Modells mit anderen Schlüsselnamen",
+           "einem Checkpoint eines Modells mit gleich vielen, aber anders geformten Tensoren",
+           "einem Checkpoint, dessen Modellteil passt, dessen Optimiererteil aber zu anderen Parametern gehört")
 
 
 @pytest.fixture(scope="session")
 def fresh_starts(worker, reference_file, trained):
     """Every unusable and every foreign file, loaded by the submission, each in a fresh process."""
     files = {**unusable_files(reference_file, *trained[:2]), **foreign_files(*trained[:2])}
+    assert set(files) == {*UNUSABLE, *FOREIGN}
     pending = {situation: worker.start("load", "checkpoints", files={"kaputt.pth": data}, args={"name": "kaputt.pth"})
                for situation, data in files.items()}
     return {situation: handle.result() for situation, handle in pending.items()}

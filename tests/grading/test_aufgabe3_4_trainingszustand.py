@@ -4,18 +4,15 @@ Aufgabe 4 is graded on checkpoints written here by the reference (only the RNG s
 the submission's own ``capture_rng_states``), so that a mistake in Aufgabe 3 does not cost its points.
 """
 
-import copy
-import functools
 import io
-import tempfile
-from pathlib import Path
 
 import pytest
 import torch
 
-from course.exact_training import build_training, train_exactly
+from course.exact_training import build_training
 from grader import scenarios
 from grader.client import load_untrusted
+from tests.grading import expectations
 from tests.grading.support import (
     TRAINING_CPU_SECONDS,
     CreatesMarker,
@@ -29,7 +26,6 @@ from tests.grading.support import (
     raised,
     refusal,
     returned,
-    snapshot,
     summary,
     torch_bytes,
 )
@@ -54,20 +50,9 @@ def saved_state(worker):
     return path, observation["content"]
 
 
-@functools.cache
-def state_in_progress():
-    import numpy as np
-    import random
-
-    model, optimizer, scheduler, progress = scenarios.training_in_progress()
-    return {"model_state_dict": snapshot(model), "optimizer_state_dict": snapshot(optimizer),
-            "scheduler_state_dict": snapshot(scheduler), "progress": copy.deepcopy(progress),
-            "rng": (torch.get_rng_state(), np.random.get_state(), random.getstate())}
-
-
 @pytest.fixture(scope="session")
 def expected_state():
-    return state_in_progress()
+    return expectations.get().state_in_progress
 
 
 @pytest.mark.requirement("zustand_inhalt")
@@ -133,45 +118,9 @@ def test_rng_states_saved(saved_state, expected_state):
 
 
 @pytest.fixture(scope="session")
-def uninterrupted(state_reference):
-    """The reference run without interruption, with the reference's state at both points of interruption.
-
-    Returns the run (weights, learning rates, losses, next draws at STOP_STEP), the checkpoints to
-    resume from (state parts and RNG states as plain values) and a checkpoint file of the reference.
-    Computed once per process (a lane of ``make grade-all`` grades many submissions).
-    """
-    return reference_run(state_reference)
-
-
-@functools.cache
-def reference_run(state_reference):
-    points, draws, objects = {}, {}, {}
-
-    def remember(epochs):
-        built = build_training(epochs)
-        objects.update(zip(("model", "optimizer", "scheduler"), built[:3]))
-        return built
-
-    def should_stop(progress):
-        point = ("epochenende" if progress["batch"] == 0 and progress["epoch"] == 1 else
-                 "epochenmitte" if progress["global_step"] == scenarios.STOP_STEP else None)
-        if point:
-            if point == "epochenmitte":
-                draws.update(scenarios.peek_draws())
-            points[point] = {
-                "state": {"model_state_dict": snapshot(objects["model"]), "optimizer_state_dict": snapshot(objects["optimizer"]),
-                          "scheduler_state_dict": snapshot(objects["scheduler"]), "progress": copy.deepcopy(progress)},
-                "rng": scenarios.rng_snapshot(), "steps": progress["global_step"],
-            }
-        return False
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "zustand.pth"
-        model, history = train_exactly(state_reference.save_training_state, state_reference.resume_training_state,
-                                       scenarios.EPOCHS, str(path), should_stop, build=remember)
-        run = {"weights": snapshot(model), "learning_rates": history.learning_rates, "losses": history.losses,
-               "draws": draws}
-        return run, points, path.read_bytes()
+def uninterrupted():
+    """The reference run without interruption (see ``tests/grading/expectations.py``)."""
+    return expectations.get().reference_run
 
 
 @pytest.fixture(scope="session")

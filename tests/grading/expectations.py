@@ -1,0 +1,126 @@
+"""What the reference does, computed on the trusted side: the values every grading compares with.
+
+Computed once per process in a background thread that starts with the grading, while the
+sandboxed worker warms up; a lane of ``make grade-all`` reuses them for every submission. One
+thread computes all of them in a fixed order, because each reseeds the global generators.
+"""
+
+import copy
+import importlib.util
+import random
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from course.exact_training import build_training, train_exactly
+from grader import scenarios
+from tests.grading.support import REFERENCE_FOLDER, snapshot
+
+
+@dataclass
+class Expectations:
+    trained: tuple  # model, optimizer and copies of their state after a few steps
+    reference_file: bytes  # the reference's lesson-1 checkpoint of ``trained``
+    state_in_progress: dict = None  # lesson 2: the state at the moment save_training_state is called
+    reference_run: tuple = None  # lesson 2: the run without interruption (see reference_run)
+
+
+def import_reference(name):
+    spec = importlib.util.spec_from_file_location(f"referenz_{name}", REFERENCE_FOLDER / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module
+    return module
+
+
+def reference_checkpoint(reference, model, optimizer):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "stand.pth"
+        reference.save_checkpoint(model, optimizer, scenarios.SAVED_EPOCH, filename=str(path))
+        return path.read_bytes()
+
+
+def state_in_progress():
+    model, optimizer, scheduler, progress = scenarios.training_in_progress()
+    return {"model_state_dict": snapshot(model), "optimizer_state_dict": snapshot(optimizer),
+            "scheduler_state_dict": snapshot(scheduler), "progress": copy.deepcopy(progress),
+            "rng": (torch.get_rng_state(), np.random.get_state(), random.getstate())}
+
+
+def reference_run(state_reference):
+    """The reference run without interruption, with the reference's state at both points of interruption.
+
+    Returns the run (weights, learning rates, losses, next draws at STOP_STEP), the checkpoints to
+    resume from (state parts and RNG states as plain values) and a checkpoint file of the reference.
+    """
+    points, draws, objects = {}, {}, {}
+
+    def remember(epochs):
+        built = build_training(epochs)
+        objects.update(zip(("model", "optimizer", "scheduler"), built[:3]))
+        return built
+
+    def should_stop(progress):
+        point = ("epochenende" if progress["batch"] == 0 and progress["epoch"] == 1 else
+                 "epochenmitte" if progress["global_step"] == scenarios.STOP_STEP else None)
+        if point:
+            if point == "epochenmitte":
+                draws.update(scenarios.peek_draws())
+            points[point] = {
+                "state": {"model_state_dict": snapshot(objects["model"]),
+                          "optimizer_state_dict": snapshot(objects["optimizer"]),
+                          "scheduler_state_dict": snapshot(objects["scheduler"]), "progress": copy.deepcopy(progress)},
+                "rng": scenarios.rng_snapshot(), "steps": progress["global_step"],
+            }
+        return False
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "zustand.pth"
+        model, history = train_exactly(state_reference.save_training_state, state_reference.resume_training_state,
+                                       scenarios.EPOCHS, str(path), should_stop, build=remember)
+        run = {"weights": snapshot(model), "learning_rates": history.learning_rates, "losses": history.losses,
+               "draws": draws}
+        return run, points, path.read_bytes()
+
+
+def compute(modules):
+    model, optimizer = scenarios.trained_pair()
+    expected = Expectations((model, optimizer, snapshot(model), snapshot(optimizer)),
+                            reference_checkpoint(import_reference("checkpoints"), model, optimizer))
+    if "training_state" in modules:
+        expected.state_in_progress = state_in_progress()
+        expected.reference_run = reference_run(import_reference("training_state"))
+    return expected
+
+
+_RESULT = {}
+_DONE = threading.Event()
+
+
+def start(modules):
+    """Begin computing in the background (once per process)."""
+    if _RESULT or _DONE.is_set() or getattr(start, "thread", None):
+        return
+
+    def work():
+        try:
+            _RESULT["value"] = compute(set(modules) | {"checkpoints"})
+        except BaseException as error:  # handed to the first test that needs the values
+            _RESULT["error"] = error
+        finally:
+            _DONE.set()
+
+    start.thread = threading.Thread(target=work, daemon=True)
+    start.thread.start()
+
+
+def get():
+    _DONE.wait()
+    if "error" in _RESULT:
+        raise _RESULT["error"]
+    return _RESULT["value"]
