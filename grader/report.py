@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass
 
+from grader.text import cap
+
 MAX_MESSAGES = 4
+MAX_SENTENCE = 600  # a last guard: every sentence of the feedback stays on one readable line
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ def requirement_feedback(result, task_result):
         return []
     if task_result.notice:  # e.g. a syntax error: said once for the task, not per requirement
         return [task_result.notice]
-    sentences = list(result.messages[:MAX_MESSAGES])
+    sentences = [cap(message, MAX_SENTENCE) for message in result.messages[:MAX_MESSAGES]]
     if len(result.messages) > MAX_MESSAGES:
         sentences.append(f"… und {len(result.messages) - MAX_MESSAGES} weitere Fälle.")
     return sentences + [result.requirement.pointer]

@@ -131,11 +131,13 @@ def test_wrong_implementation_loses_exactly_what_it_breaks(gradings, name):
     assert failed(grading) & graded == {**WRONG, **WRONG_STATE}[name], scorecard(grading)
 
 
+LESSON_ONE = {r.id for task in tasks_of(CHECKPOINTS) for r in requirements_of(task)}
+
+
 @pytest.mark.parametrize("name", CORRECT)
 def test_correct_variant_gets_full_points(gradings, name):
     grading = gradings[name]
-    lesson_one = {r.id for task in tasks_of(CHECKPOINTS) for r in requirements_of(task)}
-    assert failed(grading) & lesson_one == set(), scorecard(grading)
+    assert failed(grading) & LESSON_ONE == set(), scorecard(grading)
 
 
 def test_folder_without_a_module_scores_zero_for_its_tasks(gradings):
@@ -218,3 +220,38 @@ def test_syntax_error_in_one_module_costs_only_its_lesson(tmp_path):
     assert grading.task(1).points + grading.task(2).points == max_points(tasks_of(CHECKPOINTS))
     assert grading.task(3).points == grading.task(4).points == 0
     assert "Syntaxfehler in training_state.py, Zeile 1" in scorecard(grading)
+
+
+def test_every_scorecard_is_short_and_plain(gradings):
+    for name, grading in gradings.items():
+        card = scorecard(grading)
+        assert len(card.encode()) <= 8 * 1024, name
+        assert max(len(line) for line in card.splitlines()) <= 600, name
+        assert "\x1b" not in card, name
+
+
+BURNERS = 4
+
+
+@pytest.fixture(scope="module")
+def busy_machine():
+    """Four processes that burn CPU for as long as the tests below run."""
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BURNERS)]
+    yield
+    for burner in burners:
+        burner.kill()
+        burner.wait()
+
+
+@pytest.mark.parametrize("name", ["solutions", *CORRECT])
+def test_full_points_on_a_busy_machine(busy_machine, tmp_path, name):
+    path = REPO / "solutions" if name == "solutions" else build_submission(CORRECT[name], tmp_path / name)
+    grading = grade(path)
+    assert failed(grading) == set() if name == "solutions" else failed(grading) & LESSON_ONE == set(), scorecard(grading)
+
+
+def test_loop_is_named_on_a_busy_machine(busy_machine, tmp_path):
+    (tmp_path / "checkpoints.py").write_text(BROKEN["endless_loop_in_save"], encoding="utf-8")
+    grading = grade(tmp_path / "checkpoints.py", cpu_limit=CPU_LIMIT)
+    assert grading.task(1).points == 0 and grading.task(2).points == grading.task(2).max_points
+    assert "Endlosschleife?" in scorecard(grading)
