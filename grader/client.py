@@ -42,6 +42,13 @@ class Outcome:
         return self.observation is not None and self.phase == "done"
 
     @property
+    def failed_at_import(self):
+        """The submission's module could not even be imported: every later probe would fail alike."""
+        if self.observation is not None and "import_error" in self.observation:
+            return True
+        return not self.completed and self.phase in ("", "import") and not self.report.get("worker_ended")
+
+    @property
     def cpu_exceeded(self):
         return self.report.get("signal") in (24, 9) and self.report.get("killed") is None
 
@@ -216,9 +223,16 @@ class Session:
     def __init__(self, worker, submission, scratch, cpu):
         self.worker, self.submission, self.scratch, self.cpu = worker, submission, scratch, cpu
         self.counter = 0
+        self.import_failures = {}  # module -> the outcome of the probe whose import failed
 
     def start(self, probe, module, args=None, files=None, cpu=None, wall=None, env=None):
-        """Start a probe; ``files`` (name → bytes) are placed in its folder first. Returns a handle."""
+        """Start a probe; ``files`` (name → bytes) are placed in its folder first. Returns a handle.
+
+        Once a module failed at import (error, endless loop, exit), its later probes are not run
+        again: they get the same outcome at once.
+        """
+        if module in self.import_failures:
+            return Pending(self.worker, None, None, None, None, None, self.import_failures[module])
         self.counter += 1
         folder = self.scratch / f"{self.counter:03d}-{probe}"
         folder.mkdir(mode=0o700)  # fails if the sandbox planted it: then nothing is written
@@ -238,7 +252,8 @@ class Session:
         number, event = self.worker.send({"probe": probe, "module": module, "submission": str(self.submission),
                                           "folder": str(folder), "args": args or {}, "cpu": cpu, "wall": wall,
                                           "env": env or {}})
-        return Pending(self.worker, number, event, folder, cpu, wall)
+        return Pending(self.worker, number, event, folder, cpu, wall, on_import_failure=lambda outcome:
+                       self.import_failures.setdefault(module, outcome))
 
     def run(self, probe, module, **options):
         return self.start(probe, module, **options).result()
@@ -261,6 +276,7 @@ class Pending:
     cpu: float
     wall: float
     _outcome: Outcome = field(default=None, repr=False)
+    on_import_failure: object = field(default=None, repr=False)
 
     def result(self):
         if self._outcome is None:
@@ -276,4 +292,6 @@ class Pending:
             self._outcome = Outcome(self.folder, report, self.cpu, observation if isinstance(observation, dict) else None,
                                     text_of(self.folder / OUTPUT), text_of(self.folder / IMPORT_OUTPUT),
                                     text_of(self.folder / PHASE, 16).strip())
+            if self._outcome.failed_at_import and self.on_import_failure:
+                self.on_import_failure(self._outcome)
         return self._outcome

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from grader.text import cap
 
 MAX_MESSAGES = 4
-MAX_SENTENCE = 600  # a last guard: every sentence of the feedback stays on one readable line
+MAX_SENTENCE = 580  # a last guard: every line of the feedback, indented, stays under 600 characters
 
 
 @dataclass(frozen=True)

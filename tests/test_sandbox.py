@@ -7,6 +7,8 @@ reference as a classmate; none may gain a point, leave a trace outside, or chang
 import os
 import signal
 import socket
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -120,3 +122,31 @@ def test_no_connection_and_no_signal_reached_the_host(hostile_class):
 def test_nothing_written_outside_the_scratch_folder(hostile_class):
     for folder in (REPO, Path(os.path.expanduser("~")), Path("/tmp"), Path("/")):
         assert not (folder / TRACE).exists(), folder
+
+
+def without_bubblewrap(folder):
+    """An environment in which ``bwrap`` cannot be found."""
+    return {**os.environ, "PATH": str(folder)}
+
+
+def test_grade_without_bubblewrap_says_so_once(tmp_path):
+    (tmp_path / "checkpoints.py").write_bytes((REPO / "solutions" / "checkpoints.py").read_bytes())
+    result = subprocess.run([sys.executable, "-m", "grader", str(tmp_path / "checkpoints.py")], cwd=REPO,
+                            env=without_bubblewrap(tmp_path), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.count("Die Abgabe wird ohne Sandbox bewertet") == 1
+    assert "apt-get install bubblewrap" in result.stderr
+
+
+def test_grade_all_refuses_without_bubblewrap_unless_asked(tmp_path):
+    (tmp_path / "abgaben" / "a").mkdir(parents=True)
+    (tmp_path / "abgaben" / "a" / "checkpoints.py").write_bytes(STUB.read_bytes())
+    command = [sys.executable, "-m", "grader.batch", str(tmp_path / "abgaben"), "--ausgabe", str(tmp_path / "aus")]
+    refused = subprocess.run(command, cwd=REPO, env=without_bubblewrap(tmp_path), capture_output=True, text=True,
+                             timeout=600)
+    assert refused.returncode == 2 and "OHNE_SANDBOX=1" in refused.stderr
+    assert not (tmp_path / "aus").exists()
+    allowed = subprocess.run([*command, "--ohne-sandbox"], cwd=REPO, env=without_bubblewrap(tmp_path),
+                             capture_output=True, text=True, timeout=600)
+    assert allowed.returncode == 0, allowed.stderr
+    assert (tmp_path / "aus" / "noten.csv").is_file()

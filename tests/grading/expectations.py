@@ -1,8 +1,9 @@
 """What the reference does, computed on the trusted side: the values every grading compares with.
 
-Computed once per process in a background thread that starts with the grading, while the
-sandboxed worker warms up; a lane of ``make grade-all`` reuses them for every submission. One
-thread computes all of them in a fixed order, because each reseeds the global generators.
+Computed once per process; a lane of ``make grade-all`` reuses them for every submission. In a
+lane they are computed in a background thread while the sandboxed worker warms up – nothing else
+in that process uses the global generators then. One thread computes all of them in a fixed
+order, because each reseeds the generators.
 """
 
 import copy
@@ -102,24 +103,32 @@ _RESULT = {}
 _DONE = threading.Event()
 
 
-def start(modules):
-    """Begin computing in the background (once per process)."""
-    if _RESULT or _DONE.is_set() or getattr(start, "thread", None):
+_MODULES = set()
+_BACKGROUND = []
+
+
+def work():
+    try:
+        _RESULT["value"] = compute(_MODULES)
+    except BaseException as error:  # handed to the first test that needs the values
+        _RESULT["error"] = error
+    finally:
+        _DONE.set()
+
+
+def start(modules, background):
+    """Compute for ``modules`` from now on in a background thread, or else on the first :func:`get`."""
+    if _MODULES:
         return
-
-    def work():
-        try:
-            _RESULT["value"] = compute(set(modules) | {"checkpoints"})
-        except BaseException as error:  # handed to the first test that needs the values
-            _RESULT["error"] = error
-        finally:
-            _DONE.set()
-
-    start.thread = threading.Thread(target=work, daemon=True)
-    start.thread.start()
+    _MODULES.update(modules, {"checkpoints"})
+    if background:
+        _BACKGROUND.append(threading.Thread(target=work, daemon=True))
+        _BACKGROUND[0].start()
 
 
 def get():
+    if not _BACKGROUND and not _DONE.is_set():
+        work()
     _DONE.wait()
     if "error" in _RESULT:
         raise _RESULT["error"]

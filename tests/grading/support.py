@@ -113,7 +113,7 @@ def describe_return(value):
 
 def printed(outcome):
     """What the submission printed or logged during the call, as one capped line (empty: nothing)."""
-    return cap(outcome.output, 200)
+    return cap(outcome.output, 120)
 
 
 def snapshot(obj):
