@@ -76,9 +76,12 @@ def run_experiment(workdir):
 
 def draw(runs, steps_before_interrupt, target):
     """Oben der Verlust je Schritt, unten sein Abstand zum Lauf ohne Unterbrechung."""
+    import logging
+
     import matplotlib
 
     matplotlib.use("Agg")
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)  # e.g. the font cache built on first use
     import matplotlib.pyplot as plt
 
     figure, (losses_axes, difference_axes) = plt.subplots(

@@ -22,6 +22,7 @@ from grader.results import failed_everywhere
 from grader.rubric import TASKS
 from grader.runner import NO_SANDBOX_NOTICE, InternalError, Lane, grade
 from grader.sandbox import INSTALL_HINT, bubblewrap
+from grader.text import cap
 from grader.submission import SubmissionNotFound
 
 FEEDBACK_FOLDER = "rueckmeldungen"
@@ -43,6 +44,8 @@ def grade_student(student, folder, lanes, sandboxed=None, **limits):
         return grade(folder, label=student, lane=lanes.local.lane, sandboxed=sandboxed, **limits)
     except SubmissionNotFound as error:
         return failed_everywhere(student, "keine Abgabe", str(error))
+    except InternalError as error:  # one broken grading must not cost the whole class its results
+        return failed_everywhere(student, "Absturz", f"Interner Fehler der Bewertung: {cap(str(error), 300)}")
 
 
 class Lanes:

@@ -50,17 +50,27 @@ class Outcome:
 
     @property
     def cpu_exceeded(self):
-        return self.report.get("signal") in (24, 9) and self.report.get("killed") is None
+        return (self.report.get("signal") in (24, 9) and self.report.get("killed") is None
+                and self.report.get("cpu", 0) >= self.limit - 0.5)
 
     @property
     def wall_exceeded(self):
         return self.report.get("killed") == "wall"
 
 
-def read_untrusted(path, limit=MAX_READ_BYTES):
-    """The bytes of a regular file the sandbox may have written; None if it is none."""
+def read_untrusted(folder, name, limit=MAX_READ_BYTES):
+    """The bytes of the regular file ``name`` in a probe's ``folder``, written in the sandbox; else None.
+
+    Neither the file nor a folder on its way below ``folder`` may be a symbolic link (the probe's
+    folder itself lies in one of the grader's, which the sandbox cannot change), and a named pipe
+    must not block the grader.
+    """
+    folder = Path(folder)
+    path = folder / name
+    if any((folder / part).is_symlink() for part in Path(name).parents if str(part) != "."):
+        return None
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     with os.fdopen(descriptor, "rb") as file:
@@ -69,20 +79,20 @@ def read_untrusted(path, limit=MAX_READ_BYTES):
         return file.read(limit + 1)[:limit]
 
 
-def load_untrusted(path, **options):
+def load_untrusted(folder, name):
     """``torch.load`` of a file from the sandbox, with ``weights_only=True``; raises on any problem."""
     import io
 
     import torch
 
-    data = read_untrusted(path)
+    data = read_untrusted(folder, name)
     if data is None:
-        raise FileNotFoundError(path)
-    return torch.load(io.BytesIO(data), weights_only=True, **options)
+        raise FileNotFoundError(name)
+    return torch.load(io.BytesIO(data), weights_only=True)
 
 
-def text_of(path, limit=64 * 1024):
-    data = read_untrusted(path, limit)
+def text_of(folder, name, limit=64 * 1024):
+    data = read_untrusted(folder, name, limit)
     return data.decode("utf-8", errors="replace") if data else ""
 
 
@@ -101,7 +111,7 @@ class Worker:
         self.stage_grader()
         self.scratch.mkdir(mode=0o755)
         environment = {
-            "PATH": "/usr/bin:/bin", "HOME": str(self.scratch), "TMPDIR": str(self.scratch),
+            "PATH": "/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
             "PYTHONPATH": str(self.stage), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
             "JOBLIB_MULTIPROCESSING": "0",
@@ -113,10 +123,10 @@ class Worker:
             argv.append("--isolated")
             if self.uid is not None:
                 argv += ["--uid", str(self.uid)]
-                os.chown(self.scratch, self.uid, self.uid)
             command, cwd, env = sandbox.command(argv, self.stage, self.scratch, environment, self.uid), None, None
         else:
-            command, cwd, env = argv, self.scratch, {**environment, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+            command, cwd, env = argv, self.scratch, {**environment, "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                                                     "HOME": str(self.scratch), "TMPDIR": str(self.scratch)}
         self.log = open(root / "worker.log", "wb")
         self.process = subprocess.Popen(
             command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
@@ -174,9 +184,7 @@ class Worker:
         shutil.copytree(submission, folder, ignore=NOT_COPIED)
         readable(folder)
         scratch = self.scratch / f"{number:04d}"
-        scratch.mkdir(mode=0o755)
-        if self.sandboxed and self.uid is not None:
-            os.chown(scratch, self.uid, self.uid)
+        scratch.mkdir(mode=0o755)  # the grader's: the sandbox cannot rename or plant probe folders in it
         return Session(self, folder, scratch, cpu)
 
     def send(self, request):
@@ -208,6 +216,7 @@ class Worker:
         self.process.wait()
         self.process.stdout.close()
         self.log.close()
+        shutil.rmtree(self.stage.parent, ignore_errors=True)
 
 
 def readable(folder):
@@ -248,7 +257,7 @@ class Session:
                 if self.worker.sandboxed and self.worker.uid is not None:
                     os.chown(path, self.worker.uid, self.worker.uid)
         cpu = cpu or self.cpu
-        wall = wall or max(60.0, 20 * cpu)
+        wall = wall or min(max(60.0, 20 * cpu), 300.0)
         number, event = self.worker.send({"probe": probe, "module": module, "submission": str(self.submission),
                                           "folder": str(folder), "args": args or {}, "cpu": cpu, "wall": wall,
                                           "env": env or {}})
@@ -286,12 +295,12 @@ class Pending:
             report = self.worker.report(self.number)
             observation = None
             try:
-                observation = load_untrusted(self.folder / OBSERVATION)
+                observation = load_untrusted(self.folder, OBSERVATION)
             except Exception:
                 pass
             self._outcome = Outcome(self.folder, report, self.cpu, observation if isinstance(observation, dict) else None,
-                                    text_of(self.folder / OUTPUT), text_of(self.folder / IMPORT_OUTPUT),
-                                    text_of(self.folder / PHASE, 16).strip())
+                                    text_of(self.folder, OUTPUT), text_of(self.folder, IMPORT_OUTPUT),
+                                    text_of(self.folder, PHASE, 16).strip())
             if self._outcome.failed_at_import and self.on_import_failure:
                 self.on_import_failure(self._outcome)
         return self._outcome

@@ -273,7 +273,7 @@ def run(request):
     interrupt = arguments.pop("interrupt", None)
     calls = interrupt_loading(interrupt) if interrupt else None
     os.environ.update(request.get("env", {}))
-    os.environ[SUBMISSION_VARIABLE] = request["submission"]
+    os.environ.update({SUBMISSION_VARIABLE: request["submission"], "HOME": str(folder), "TMPDIR": str(folder)})
     warnings.filterwarnings("ignore", module="torch")  # torch's own warnings are no message of the student
     handler = logging.StreamHandler(sys.stderr)
     logging.getLogger().addHandler(handler)

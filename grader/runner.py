@@ -26,8 +26,8 @@ SUBMISSION_TIMEOUT_SECONDS = 600
 WORKER_MODULES_VARIABLE = "GRADER_WORKER_MODULES"  # whose probes a lane's worker warms up
 NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pth", "*.pt", ".*")
 NO_SANDBOX_NOTICE = (
-    "Hinweis: bubblewrap fehlt oder lässt sich hier nicht starten. Die Abgabe wird ohne Sandbox bewertet: "
-    f"Sie läuft mit Ihren Rechten und kann alles lesen, was Sie lesen dürfen. {sandbox.INSTALL_HINT}"
+    "Hinweis: bubblewrap fehlt oder lässt sich hier nicht starten. Die Abgabe wird ohne Sandbox bewertet; "
+    f"sie läuft mit Ihren Rechten und kann alles lesen, was Sie lesen dürfen. {sandbox.INSTALL_HINT}"
 )
 
 MISSING_MESSAGES = {

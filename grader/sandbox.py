@@ -1,8 +1,9 @@
 """The wall around a submission: bubblewrap, or – where it is missing – a plain subprocess.
 
 The sandboxed process sees a read-only system and Python environment, the staged grader code
-and submission (read-only), and one writable scratch folder; no network, its own PID namespace,
-no course repository, no reference solution, no other submission, no home directory.
+and submission (read-only), one scratch folder in which only the probes' own folders are
+writable, and a private /tmp in memory; no network, its own PID namespace, no course repository,
+no reference solution, no other submission, no home directory.
 """
 
 import functools
@@ -16,8 +17,9 @@ from pathlib import Path
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 SANDBOX_VARIABLE = "GRADER_SANDBOX"  # "aus": grade without bubblewrap
 INSTALL_HINT = "Installieren Sie bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap)."
-# A uid of its own for each grading (root only): fork bombs and signals stay within one grading.
+# A uid of its own for each lane (root only): fork bombs and signals stay within one lane.
 FIRST_SANDBOX_UID = 1_000_000
+TMP_BYTES = 256 * 1024**2
 
 
 @functools.cache
@@ -68,7 +70,9 @@ def command(argv, stage, scratch, environment, uid):
     arguments = [bubblewrap(), *system_binds()]
     for folder in python_folders():
         arguments += [*parents(folder), "--ro-bind", str(folder), str(folder)]
-    arguments += ["--proc", "/proc", "--dev", "/dev", "--perms", "0755", "--tmpfs", "/tmp"]
+    # A /tmp of its own in memory (torch needs a writable temporary folder at import); the worker
+    # empties it between two submissions.
+    arguments += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for folder, mode in ((stage, "--ro-bind"), (scratch, "--bind")):
         arguments += [*parents(folder), mode, str(folder), str(folder)]
     arguments += ["--chdir", str(scratch), "--clearenv"]

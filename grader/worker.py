@@ -11,12 +11,14 @@ sandbox's user and is answered once they are gone.
 """
 
 import argparse
+import contextlib
 import ctypes
 import json
 import math
 import os
 import resource
 import selectors
+import shutil
 import signal
 import sys
 import time
@@ -53,6 +55,7 @@ def child(request, status_fd):
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # the request channel is the parent's
+        os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])  # nor its wakeup pipe and selector
         os.setsid()
         cpu = math.ceil(request["cpu"])
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -94,8 +97,13 @@ class Server:
     def start(self, request):
         from grader import probes
 
-        probes.warm_up(request["module"])  # a lesson graded later is warmed up while the first one's probes run
-        pid = os.fork()
+        probes.warm_up(request["module"])  # a lesson graded later is warmed up when its first probe comes
+        try:
+            pid = os.fork()
+        except OSError as error:  # e.g. the processes a submission left use up its process limit
+            self.report({"id": request["id"], "exit": None, "signal": None, "cpu": 0.0, "wall": 0.0,
+                         "killed": None, "fork_failed": str(error)})
+            return
         if pid == 0:
             child(request, self.status)
         self.children[pid] = (request["id"], time.monotonic(), request["wall"])
@@ -144,6 +152,14 @@ class Server:
         for pid in list(self.children):
             os.wait4(pid, 0)
             del self.children[pid]
+        if self.isolated:  # the sandbox's own /tmp lives as long as the worker: empty it
+            for entry in os.listdir("/tmp"):
+                path = os.path.join("/tmp", entry)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
         try:
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass

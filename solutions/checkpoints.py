@@ -47,9 +47,9 @@ def load_checkpoint(model, optimizer, filename="checkpoint.pth"):
     Fehlt die Datei oder ist sie unbrauchbar (leer, abgeschnitten, kein
     Checkpoint, ein Schlüssel fehlt, ein Modell anderer Architektur), gibt
     die Funktion eine Meldung aus und ``0`` zurück: Das Training beginnt
-    dann von vorn. Abgefangen wird dafür ``Exception``, nicht mehr:
-    ``KeyboardInterrupt`` (Strg+C) und ``SystemExit`` während des Ladens
-    verlassen die Funktion, damit das Programm wirklich endet.
+    dann von vorn. Abgefangen wird dafür nur ``Exception``, nichts
+    Allgemeineres: ``KeyboardInterrupt`` (Strg+C) und ``SystemExit`` während
+    des Ladens verlassen die Funktion, damit das Programm wirklich endet.
 
     Args:
         model: Das Modell, in das die gespeicherten Gewichte geladen werden.

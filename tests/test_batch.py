@@ -86,7 +86,7 @@ def test_folder_without_module_is_reported(graded_class):
 def test_feedback_names_the_misbehaviour(graded_class):
     _, _, output = graded_class
     expectations = {
-        "loop_in_save": "Zeitüberschreitung in save_checkpoint: Ihr Code rechnete mehr als 2 s",
+        "loop_in_save": "Zeitüberschreitung in save_checkpoint: Der Prüfprozess mit Ihrem Code hat mehr als 2 s gerechnet",
         "sys_exit_at_import": "lässt sich nicht importieren (Zeile",
         "os_exit_in_load": "ohne Ergebnis (z. B. mit os._exit)",
         "huge_allocation_in_save": "mehr Speicher angefordert, als die Bewertung erlaubt",

@@ -42,14 +42,48 @@ def hint(message):
 
 
 def error_text(error):
-    """``Typ: erste Zeile (Datei, Zeile N: Code)`` of an exception the probe observed, with a hint."""
+    """``Typ: erste Zeile (Datei, Zeile N: Code)`` of an exception the probe observed."""
     if not error:
         return ""
-    text = describe_exception(error["type"], error["message"])
-    if error.get("where"):
-        text += f" ({error['where']})"
-    extra = hint(error["message"])
-    return f"{text}. {extra.rstrip('.')}" if extra else text
+    text = describe_exception(error["type"], error["message"]).rstrip(". ")
+    return f"{text} ({error['where']})" if error.get("where") else text
+
+
+def with_hint(sentence, error):
+    """A sentence about ``error``, followed by the German hint for it, if there is one."""
+    extra = hint(error["message"]) if error else ""
+    return f"{sentence} {extra}" if extra else sentence
+
+
+def german_list(items):
+    """``a``, ``a und b``, ``a, b und c``."""
+    items = list(items)
+    return " und ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))
+
+
+RAISED_FIELDS = {"type": str, "message": str, "where": str, "interrupt": bool, "memory": bool}
+RETURNED_FIELDS = {"type": str, "repr": str}
+
+
+def well_formed(observation):
+    """Whether an observation has the shape the probes write (a forged one may not)."""
+    def raised_ok(value):
+        return isinstance(value, dict) and all(isinstance(value.get(k), t) for k, t in RAISED_FIELDS.items())
+
+    def returned_ok(value):
+        return (isinstance(value, dict) and all(isinstance(value.get(k), t) for k, t in RETURNED_FIELDS.items())
+                and (value.get("int") is None or type(value.get("int")) is int)
+                and all(returned_ok(item) for item in value.get("items") or []))
+
+    def call_ok(value):
+        return isinstance(value, dict) and (value == {} or raised_ok(value.get("raised")) if "returned" not in value
+                                            else returned_ok(value["returned"]))
+
+    return (isinstance(observation, dict)
+            and all(call_ok(observation[key]) for key in ("call", "capture", "resume") if key in observation)
+            and all(raised_ok(value) for key, value in observation.items() if key.endswith("_error"))
+            and all(isinstance(observation.get(key, []), list) for key in ("learning_rates", "losses"))
+            and all(isinstance(observation.get(key, {}), dict) for key in ("model", "optimizer", "draws")))
 
 
 def seconds(value):
@@ -66,16 +100,26 @@ def observed(outcome, what):
     report, phase = outcome.report, outcome.phase
     during = "beim Import Ihrer Datei" if phase in ("", "import") else what
     if outcome.cpu_exceeded:
-        raise Failure(f"Zeitüberschreitung {during}: Ihr Code rechnete mehr als {seconds(outcome.limit)} s "
-                      "(gemessen wird nur die Rechenzeit Ihres Codes). Enthält er eine Endlosschleife?", "zeit")
+        raise Failure(f"Zeitüberschreitung {during}: Der Prüfprozess mit Ihrem Code hat mehr als "
+                      f"{seconds(outcome.limit)} s gerechnet (gezählt wird die Rechenzeit, nicht die verstrichene "
+                      "Zeit). Enthält Ihr Code eine Endlosschleife?", "zeit")
     if outcome.wall_exceeded:
-        raise Failure(f"Abgebrochen {during} nach {seconds(report['wall'])} s Wartezeit, obwohl Ihr Code nur "
-                      f"{seconds(report['cpu'])} s gerechnet hat: Wartet er auf etwas (input(), sleep)? Sonst war "
+        raise Failure(f"Abgebrochen {during} nach {seconds(report['wall'])} s Laufzeit, obwohl der Prüfprozess nur "
+                      f"{seconds(report['cpu'])} s gerechnet hat: Wartet Ihr Code auf etwas (input(), sleep)? Sonst war "
                       "der Rechner überlastet; dann wiederholen Sie bitte die Bewertung.", "zeit")
+    if report.get("fork_failed"):
+        raise Failure("Für diesen Test ließ sich kein Prozess mehr starten: Ihr Code hat zu viele Prozesse "
+                      "hinterlassen.", "abbruch")
+    if report.get("exit") == 3:
+        raise Failure(f"Die Prüfung selbst brach {during} ab – durch einen Fehler der Bewertung oder einen "
+                      "Eingriff Ihres Codes (etwa in torch).", "abbruch")
     if report.get("worker_ended"):
         raise Failure("Der Prüfprozess wurde beendet, bevor dieser Test lief (z. B. durch einen Eingriff Ihres "
                       "Codes in andere Prozesse).", "abbruch")
     observation = outcome.observation
+    if observation is not None and not well_formed(observation):
+        raise Failure(f"Die Prüfung {during} lieferte unvollständige Beobachtungen – hat Ihr Code in die Prüfung "
+                      "eingegriffen?", "abbruch")
     if observation is None or not outcome.completed:
         how = f"durch das Signal {report['signal']}" if report.get("signal") else "ohne Ergebnis (z. B. mit os._exit)"
         raise Failure(f"Der Prozess endete {during} {how}. Erwartet: Ihr Code kehrt normal zurück.", "abbruch")
@@ -134,7 +178,8 @@ def differences(expected, actual, path="state_dict"):
             return [f"{path}: Dictionary erwartet, {cap(type(actual).__name__, 40)} gefunden"]
         missing = [key for key in expected if key not in actual]
         if missing:
-            return [f"{path}: es fehlen die Schlüssel {cap(', '.join(map(repr, missing[:4])), 120)}"]
+            keys = cap(', '.join(map(repr, missing[:4])), 120)
+            return [f"{path}: es fehlt der Schlüssel {keys}" if len(missing) == 1 else f"{path}: es fehlen die Schlüssel {keys}"]
         return [diff for key in expected for diff in differences(expected[key], actual[key], f"{path}[{key!r}]")]
     if isinstance(expected, (list, tuple)):
         if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
@@ -167,12 +212,44 @@ def key_paths(structure, matches, path=""):
     return []
 
 
+def harmless_globals():
+    """Types that ``weights_only`` refuses by default but that run no code: torch's version string
+    and NumPy arrays. With them allowed, the trusted side can still read what a file holds."""
+    import numpy as np
+    from torch.torch_version import TorchVersion
+
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # NumPy 1
+        from numpy.core.multiarray import _reconstruct, scalar
+    dtypes = [type(np.dtype(name)) for name in ("uint32", "int32", "int64", "float32", "float64", "bool")]
+    return [TorchVersion, np.ndarray, np.dtype, _reconstruct, scalar, *dtypes]
+
+
+def read_content(data):
+    """What the bytes of a checkpoint hold, read here with ``weights_only=True``: ``(content, refusal)``.
+
+    ``refusal`` is the exception of a load without any allowlist (None: the file is safe to load).
+    If only harmless types stood in the way, ``content`` is read with them allowed; else it is None.
+    """
+    torch.serialization.clear_safe_globals()
+    try:
+        return torch.load(io.BytesIO(data), weights_only=True), None
+    except Exception as error:
+        refused = error
+    try:
+        with torch.serialization.safe_globals(harmless_globals()):
+            return torch.load(io.BytesIO(data), weights_only=True), refused
+    except Exception:
+        return None, refused
+
+
 def refusal(message, content):
     """Why weights_only refused a file: the rejected global and the key under which it sits."""
     name = rejected_global(message)
     if not name:
         return f"{describe_exception('UnpicklingError', message)}."
-    where = key_paths(content, lambda value: isinstance(value, dict) and (
+    where = key_paths(content or {}, lambda value: isinstance(value, dict) and (
         value.get("__objekt__") == name or ("__numpy__" in value and "numpy" in name)))
     return f"Abgelehnt wird der Typ {name}" + (f", gespeichert unter {where[0]}." if where else ".")
 

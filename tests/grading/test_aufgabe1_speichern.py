@@ -1,9 +1,6 @@
 """Aufgabe 1: save_checkpoint. The file the submission wrote is judged here, on the trusted side."""
 
-import io
-
 import pytest
-import torch
 
 from grader.client import read_untrusted
 from grader.text import quote
@@ -15,6 +12,7 @@ from tests.grading.support import (
     error_text,
     observed,
     raised,
+    read_content,
     refusal,
     summary,
 )
@@ -76,19 +74,17 @@ def test_default_name_in_working_directory(saves):
 
 @pytest.fixture(scope="session")
 def saved(saves):
-    """The first file the submission wrote under the given name: its bytes, and its content as the
-    probe read it (also when weights_only would refuse it: that is judged apart)."""
+    """The first file the submission wrote under the given name, read here: its bytes, its content
+    (None if unreadable), why ``weights_only`` refused it (or None), and the probe's description of it."""
     for form in FORMS:  # the default name last: a file name that was ignored costs only its requirement
         try:
-            path = expect_file(saves[form], form)
+            expect_file(saves[form], form)
         except Failure as failure:
             if failure.cause != "anforderung":
                 raise
             continue
-        observation = saves[form].observation
-        check("content" in observation, "Die Datei lässt sich nicht einmal mit torch.load(..., weights_only=False) "
-                                        f"laden: {error_text(observation.get('content_error'))}.")
-        return read_untrusted(path), observation["content"]
+        data = read_untrusted(saves[form].folder, FORMS[form][1])
+        return (data, *read_content(data), saves[form].observation.get("content"))
     raise Failure("save_checkpoint hat in keinem Aufruf eine Datei unter dem übergebenen Namen angelegt; ihr "
                   "Inhalt lässt sich daher nicht prüfen (Folgefehler, siehe „Die Datei entsteht unter dem "
                   "angegebenen Namen“).")
@@ -100,7 +96,10 @@ def expected(trained):
 
 
 def readable(saved):
-    content = saved[1]
+    _, content, refused, described = saved
+    check(content is not None, f"Die Datei lässt sich mit torch.load(..., weights_only=True) nicht lesen: "
+                               f"{refusal(str(refused), described)} Daher lässt sich ihr Inhalt nicht prüfen "
+                               "(Folgefehler, siehe „Dictionary mit den drei Schlüsseln“).")
     check(isinstance(content, dict), f"Gespeichert wurde {quote(content, 80)}, erwartet ein Dictionary.")
     return content
 
@@ -113,12 +112,10 @@ def entry(saved, key):
 
 @pytest.mark.requirement("speichern_format")
 def test_loads_safely_as_dict_with_three_keys(saved):
-    try:
-        torch.load(io.BytesIO(saved[0]), weights_only=True)
-    except Exception as error:
-        check(False, f"Die Datei lässt sich nicht mit torch.load(..., weights_only=True) laden: "
-                     f"{refusal(str(error), saved[1])} Erwartet: ein Dictionary aus state_dicts und einfachen "
-                     "Werten, nicht das ganze Modell oder der ganze Optimierer.")
+    _, _, refused, described = saved
+    check(refused is None, f"Die Datei lässt sich nicht mit torch.load(..., weights_only=True) laden: "
+                           f"{refusal(str(refused), described)} Erwartet: ein Dictionary aus state_dicts und "
+                           "einfachen Werten, nicht das ganze Modell oder der ganze Optimierer.")
     checkpoint = readable(saved)
     missing = [key for key in KEYS if key not in checkpoint]
     check(not missing, f"Im gespeicherten Dictionary fehlen die Schlüssel {', '.join(map(repr, missing))}.")

@@ -21,9 +21,11 @@ from tests.grading.support import (
     returned,
     summary,
     torch_bytes,
+    with_hint,
 )
 
 FORMS = {"relativ": "stand.pth", "absolut": "ziel/stand.pth", "pathlib": "stand.pth", "standard": "checkpoint.pth"}
+FORM_NAMES = {"relativ": "mit relativem Dateinamen", "absolut": "mit absolutem Pfad", "pathlib": "mit pathlib.Path"}
 
 
 def checkpoint_bytes(model, optimizer, epoch=SAVED_EPOCH, drop=None, optimizer_state=None):
@@ -68,7 +70,7 @@ def test_returns_saved_epoch_as_int(restored):
 def test_restores_parameters_and_buffers_in_place(restored, trained, form):
     observation = state_after(restored[form])
     diffs = differences(trained[2], observation["model"], "model.state_dict()")
-    check(not diffs, f"Das übergebene Modell hat nach dem Laden ({form}er Dateiname) nicht den gespeicherten "
+    check(not diffs, f"Das übergebene Modell hat nach dem Laden ({FORM_NAMES[form]}) nicht den gespeicherten "
                      f"Zustand: {summary(diffs)}. Erwartet: model.load_state_dict(...) auf genau dem übergebenen "
                      "Modell, mit Parametern und Buffern.")
 
@@ -104,8 +106,9 @@ def expect_fresh_start(outcome, situation):
     observation = observed(outcome, f"in load_checkpoint bei {situation}")
     call = observation["call"]
     error = raised(call)
-    check(not error, f"Bei {situation} hat load_checkpoint die Ausnahme {error_text(error)} "
-                     "nicht abgefangen. Erwartet: eine Meldung und die Rückgabe 0, damit das Training von vorn beginnt.")
+    check(not error, with_hint(f"Bei {situation} hat load_checkpoint die Ausnahme {error_text(error)} nicht "
+                               "abgefangen. Erwartet: eine Meldung und die Rückgabe 0, damit das Training von vorn "
+                               "beginnt.", error))
     value = returned(call)
     said = f" (Ihre Meldung: „{printed(outcome)}“)" if printed(outcome) else ""
     check(value["type"] == "int" and value["int"] == 0,
@@ -115,7 +118,7 @@ def expect_fresh_start(outcome, situation):
                                   "(print, sys.stderr oder logging), dass das Training von vorn beginnt.")
     check("step_error" not in observation,
           f"Nach load_checkpoint mit {situation} (Rückgabe 0) scheitert ein Trainingsschritt mit dem übergebenen "
-          f"Modell und Optimierer: {error_text(observation.get('step_error'))}. "
+          f"Modell und Optimierer ({error_text(observation.get('step_error'))}). "
           "Erwartet: Beide bleiben benutzbar – erst prüfen, ob das Modell zum Checkpoint passt, dann den "
           "Optimierer laden.")
 
