@@ -11,16 +11,18 @@ results file and the CPU limit; the answer is one JSON line ``{"done": exit stat
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-import pytest
-
-from grader import pytest_plugin
-
 REPO = Path(__file__).resolve().parent.parent
+WORKER_MODULES_VARIABLE = "GRADER_WORKER_MODULES"  # whose probes the lane's worker warms up
 
 
 def grade_one(request):
+    import pytest
+
+    from grader import pytest_plugin
+
     os.environ.update({
         "GRADER_ABGABE": request["abgabe"],
         pytest_plugin.MODULES_VARIABLE: request["modules"],
@@ -35,6 +37,10 @@ def grade_one(request):
 
 
 def main():
+    from grader import client
+
+    # The worker's start-up (torch, warm-up) is the longest part of a grading: begin it first.
+    client.prestart(tempfile.mkdtemp(prefix="sandkasten-"), os.environ[WORKER_MODULES_VARIABLE].split(","))
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # pytest's own output must not mix with the answers
     for line in sys.stdin:

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from grader import pytest_plugin, sandbox
+from grader.lane import WORKER_MODULES_VARIABLE
 from grader.results import from_records
 from grader.rubric import tasks_of
 from grader.submission import locate, syntax_error
@@ -23,7 +24,6 @@ from grader.submission import locate, syntax_error
 REPO = Path(__file__).resolve().parent.parent
 CPU_SECONDS = 10
 SUBMISSION_TIMEOUT_SECONDS = 600
-WORKER_MODULES_VARIABLE = "GRADER_WORKER_MODULES"  # whose probes a lane's worker warms up
 NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pth", "*.pt", ".*")
 NO_SANDBOX_NOTICE = (
     "Hinweis: bubblewrap fehlt oder lässt sich hier nicht starten. Die Abgabe wird ohne Sandbox bewertet; "

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from grader.client import Worker
+from grader.client import Worker, take_prestarted
 from grader.pytest_plugin import RESULTS_VARIABLE
 from grader.worker import SUBMISSION_VARIABLE
 
@@ -24,7 +24,8 @@ def modules():
             or "checkpoints,training_state").split(",")
 
 
-_WORKERS = [Worker(tempfile.mkdtemp(prefix="sandkasten-"), modules=modules())]
+# A lane starts its worker before it even imports pytest; otherwise it is started here.
+_WORKERS = [take_prestarted() or Worker(tempfile.mkdtemp(prefix="sandkasten-"), modules=modules())]
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
