@@ -16,18 +16,20 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER_MODULES_VARIABLE = "GRADER_WORKER_MODULES"  # whose probes the lane's worker warms up
+CPU_LIMIT_VARIABLE = "GRADER_CPU_LIMIT"  # CPU seconds per probe, set per submission
 
 
 def grade_one(request):
     import pytest
 
     from grader import pytest_plugin
+    from grader.worker import SUBMISSION_VARIABLE
 
     os.environ.update({
-        "GRADER_ABGABE": request["abgabe"],
+        SUBMISSION_VARIABLE: request["abgabe"],
         pytest_plugin.MODULES_VARIABLE: request["modules"],
         pytest_plugin.RESULTS_VARIABLE: request["results"],
-        "GRADER_CPU_LIMIT": str(request["cpu"]),
+        CPU_LIMIT_VARIABLE: str(request["cpu"]),
     })
     return pytest.main(
         [str(REPO / "tests" / "grading"), "-c", str(REPO / "pytest.ini"), "--rootdir", str(REPO),

@@ -15,7 +15,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from grader import pytest_plugin, sandbox
+from grader import sandbox
 from grader.lane import WORKER_MODULES_VARIABLE
 from grader.results import from_records
 from grader.rubric import tasks_of

@@ -11,16 +11,16 @@ import tempfile
 from pathlib import Path
 
 from grader.client import Worker, take_prestarted
-from grader.pytest_plugin import RESULTS_VARIABLE
+from grader.lane import WORKER_MODULES_VARIABLE
+from grader.pytest_plugin import MODULES_VARIABLE, RESULTS_VARIABLE
 from grader.worker import SUBMISSION_VARIABLE
 
 REPO = Path(__file__).resolve().parents[2]
-MODULES_VARIABLE = "GRADER_MODULES"
 
 
 def modules():
     """The lessons whose probes the worker warms up: those of the lane, else those graded."""
-    return (os.environ.get("GRADER_WORKER_MODULES") or os.environ.get(MODULES_VARIABLE)
+    return (os.environ.get(WORKER_MODULES_VARIABLE) or os.environ.get(MODULES_VARIABLE)
             or "checkpoints,training_state").split(",")
 
 

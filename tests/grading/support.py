@@ -12,11 +12,11 @@ from pathlib import Path
 
 import torch
 
+from grader.lane import CPU_LIMIT_VARIABLE
 from grader.results import Failure
-from grader.text import cap, describe_exception, first_line
+from grader.text import cap, describe_exception
 
 REPO = Path(__file__).resolve().parents[2]
-CPU_LIMIT_VARIABLE = "GRADER_CPU_LIMIT"
 REFERENCE_FOLDER = REPO / "solutions"
 TRAINING_CPU_SECONDS = 60.0
 
@@ -272,3 +272,17 @@ class CreatesMarker:
 
 def code_ran(outcome):
     return any(path.name == MARKER for path in outcome.folder.rglob("*"))
+
+
+def expect_interrupt_propagates(outcome, function, kind):
+    """A ``kind`` (KeyboardInterrupt, SystemExit) raised by torch.load must leave ``function``."""
+    observation = observed(outcome, f"in {function}")
+    error = raised(observation["call"], interrupt_expected=True)
+    check(observation.get("interrupt_raised"),
+          f"{function} hat die Datei nicht mit torch.load gelesen; so lässt sich nicht prüfen, ob ein {kind} "
+          "beim Laden durchgelassen wird. Erwartet: torch.load(filename, weights_only=True).")
+    what = f"löste {error['type']} aus" if error else f"gab {describe_return(returned(observation['call']))} zurück"
+    check(error is not None and error["type"] == kind,
+          f"Ein {kind} während torch.load wurde abgefangen ({function} {what}). Erwartet: nur except Exception, "
+          "damit Strg+C und sys.exit() das Programm beenden, statt dass es von vorn beginnt und den guten "
+          "Checkpoint überschreibt.")

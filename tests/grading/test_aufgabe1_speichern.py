@@ -153,7 +153,7 @@ def test_reference_can_load_the_file(saved, reference, expected, tmp_path, capsy
     path = tmp_path / "abgabe.pth"  # a trusted copy: the reference never opens a path of the sandbox
     path.write_bytes(saved[0])
     model, optimizer = fresh_pair()
-    epoch = reference.load_checkpoint(model, optimizer, filename=str(path))
+    reference.load_checkpoint(model, optimizer, filename=str(path))
     capsys.readouterr()
     check(not differences(expected[0], model.state_dict()),
           "Die Musterlösung kann Ihren Checkpoint nicht laden. Erwartet: ein Dictionary mit mindestens den "

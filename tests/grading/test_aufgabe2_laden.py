@@ -15,6 +15,7 @@ from tests.grading.support import (
     describe_return,
     differences,
     error_text,
+    expect_interrupt_propagates,
     observed,
     printed,
     raised,
@@ -209,13 +210,4 @@ def test_crafted_file_runs_no_code(worker, trained):
 def test_interrupt_while_loading_propagates(worker, reference_file, kind):
     outcome = worker.run("load", "checkpoints", files={"stand.pth": reference_file},
                          args={"interrupt": kind, "step_after": False})
-    observation = observed(outcome, "in load_checkpoint")
-    error = raised(observation["call"], interrupt_expected=True)
-    check(observation.get("interrupt_raised"),
-          "load_checkpoint hat die Datei nicht mit torch.load gelesen; so lässt sich nicht prüfen, ob ein "
-          f"{kind} beim Laden durchgelassen wird. Erwartet: torch.load(filename, weights_only=True).")
-    check(error is not None and error["type"] == kind,
-          f"Ein {kind} während torch.load wurde abgefangen (load_checkpoint "
-          f"{'gab ' + describe_return(returned(observation['call'])) + ' zurück' if not error else 'löste ' + error['type'] + ' aus'}). "
-          "Erwartet: nur except Exception, damit Strg+C und sys.exit() das Programm beenden, statt dass es "
-          "von vorn beginnt und den guten Checkpoint überschreibt.")
+    expect_interrupt_propagates(outcome, "load_checkpoint", kind)

@@ -23,6 +23,7 @@ from tests.grading.support import (
     describe_return,
     differences,
     error_text,
+    expect_interrupt_propagates,
     german_list,
     observed,
     printed,
@@ -275,11 +276,4 @@ def test_crafted_state_file_runs_no_code(worker, uninterrupted):
 def test_interrupt_while_resuming_propagates(worker, uninterrupted, kind):
     outcome = worker.run("resume_file", "training_state", files={"zustand.pth": uninterrupted[2]},
                          args={"interrupt": kind})
-    observation = observed(outcome, "in resume_training_state")
-    error = raised(observation["call"], interrupt_expected=True)
-    check(observation.get("interrupt_raised"),
-          "resume_training_state hat die Datei nicht mit torch.load gelesen; so lässt sich nicht prüfen, ob ein "
-          f"{kind} beim Laden durchgelassen wird.")
-    check(error is not None and error["type"] == kind,
-          f"Ein {kind} während torch.load wurde in resume_training_state abgefangen. Erwartet: nur except "
-          "Exception, damit Strg+C und sys.exit() das Programm beenden.")
+    expect_interrupt_propagates(outcome, "resume_training_state", kind)
