@@ -67,12 +67,12 @@ def sandbox_uid():
 
 def command(argv, stage, scratch, environment, uid):
     """The bwrap command line that runs ``argv`` with ``stage`` read-only and ``scratch`` writable."""
-    arguments = [bubblewrap(), *system_binds()]
+    # A /tmp of its own in memory (torch needs a writable temporary folder at import); the worker
+    # empties it between two submissions. It comes first: folders below /tmp are bound on top.
+    arguments = [bubblewrap(), *system_binds(), "--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for folder in python_folders():
         arguments += [*parents(folder), "--ro-bind", str(folder), str(folder)]
-    # A /tmp of its own in memory (torch needs a writable temporary folder at import); the worker
-    # empties it between two submissions.
-    arguments += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for folder, mode in ((stage, "--ro-bind"), (scratch, "--bind")):
         arguments += [*parents(folder), mode, str(folder), str(folder)]
     arguments += ["--chdir", str(scratch), "--clearenv"]

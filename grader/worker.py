@@ -153,8 +153,11 @@ class Server:
             os.wait4(pid, 0)
             del self.children[pid]
         if self.isolated:  # the sandbox's own /tmp lives as long as the worker: empty it
+            bound = [sys.prefix, sys.base_prefix, os.environ.get("PYTHONPATH", ""), os.getcwd()]
             for entry in os.listdir("/tmp"):
                 path = os.path.join("/tmp", entry)
+                if any(folder.startswith(path + os.sep) or folder == path for folder in bound):
+                    continue  # holds a folder bound from outside (e.g. the virtual environment)
                 if os.path.isdir(path) and not os.path.islink(path):
                     shutil.rmtree(path, ignore_errors=True)
                 else:
