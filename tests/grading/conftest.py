@@ -6,6 +6,7 @@ for all its submissions. The reference solution is imported here, on the trusted
 sandbox never sees it.
 """
 
+import atexit
 import os
 import tempfile
 from pathlib import Path
@@ -24,8 +25,10 @@ def modules():
             or "checkpoints,training_state").split(",")
 
 
-# A lane starts its worker before it even imports pytest; otherwise it is started here.
+# A lane starts its worker before it even imports pytest; otherwise it is started here. It lives
+# as long as this process and takes its temporary folder with it.
 _WORKERS = [take_prestarted() or Worker(tempfile.mkdtemp(prefix="sandkasten-"), modules=modules())]
+atexit.register(lambda: _WORKERS[0].close())
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
