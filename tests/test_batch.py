@@ -31,6 +31,9 @@ MISBEHAVING = {
     "os_exit_in_load": (REFERENCE, "Absturz", FULL_1, 0),
     "huge_allocation_in_save": (REFERENCE, "Speicherlimit", 0, FULL_2),
     "fake_scorecard": (STUB, "ok", 0, 7),
+    # Read the grader's source and try to forge results: untouched stubs, so nothing may be gained.
+    "patches_grader": (STUB, "ok", 0, 0),
+    "forges_results": (STUB, "ok", 0, 0),
     "deletes_working_directory": (REFERENCE, "ok", FULL_1, FULL_2),
     "keyboard_interrupt_in_save": (REFERENCE, "Absturz", 0, FULL_2),
     "imports_solutions": (STUB, "Importfehler", 0, 0),
