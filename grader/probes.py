@@ -232,15 +232,18 @@ PROBES = {
 # --- running one probe in the child ------------------------------------------------------------
 
 
-def interrupt_loading(kind):
-    """From now on, ``torch.load`` raises ``kind`` – as if Ctrl+C arrived while loading."""
-    calls = []
+def watch_loading(interrupt=None):
+    """Record every call of ``torch.load``; with ``interrupt``, raise it instead of loading – as if
+    Ctrl+C arrived while loading. Returns the list of calls."""
+    calls, load = [], torch.load
 
-    def interrupted_load(*args, **kwargs):
+    def watched_load(*args, **kwargs):
         calls.append(True)
-        raise INTERRUPTS[kind]()
+        if interrupt:
+            raise INTERRUPTS[interrupt]()
+        return load(*args, **kwargs)
 
-    torch.load = torch.serialization.load = interrupted_load
+    torch.load = torch.serialization.load = watched_load
     return calls
 
 
@@ -270,8 +273,7 @@ def run(request):
     """Run the probe of ``request`` in this (forked) process and save its observation."""
     folder = Path(request["folder"])
     arguments = dict(request.get("args", {}))
-    interrupt = arguments.pop("interrupt", None)
-    calls = interrupt_loading(interrupt) if interrupt else None
+    calls = watch_loading(arguments.pop("interrupt", None))
     os.environ.update(request.get("env", {}))
     os.environ.update({SUBMISSION_VARIABLE: request["submission"], "HOME": str(folder), "TMPDIR": str(folder)})
     warnings.filterwarnings("ignore", module="torch")  # torch's own warnings are no message of the student
@@ -292,8 +294,7 @@ def run(request):
         redirect_output(folder / OUTPUT)
         write_phase(folder, "run")
         observation = PROBES[request["probe"]](module, folder, **arguments)
-        if calls is not None:
-            observation["interrupt_raised"] = bool(calls)
+        observation["load_called"] = bool(calls)
     redirect_output(os.devnull)
     torch.save(observation, folder / OBSERVATION)
     write_phase(folder, "done")

@@ -30,10 +30,12 @@ MISBEHAVING = {
     "sys_exit_in_load": (REFERENCE, "Absturz", FULL_1, 0),
     "os_exit_in_load": (REFERENCE, "Absturz", FULL_1, 0),
     "huge_allocation_in_save": (REFERENCE, "Speicherlimit", 0, FULL_2),
-    "fake_scorecard": (STUB, "ok", 0, 7),
+    # Its load_checkpoint returns 0 without reading anything: right for missing and unusable files,
+    # but it cannot show that it loads safely (laden_sicher) or lets Ctrl+C through.
+    "fake_scorecard": (STUB, "ok", 0, 5),
     # Read the grader's source and try to forge results: untouched stubs, so nothing may be gained.
     "patches_grader": (STUB, "ok", 0, 0),
-    "forges_results": (STUB, "ok", 0, 0),
+    "forges_results": (STUB, "Absturz", 0, 0),  # its writes into the probe's own files end the probe
     "deletes_working_directory": (REFERENCE, "ok", FULL_1, FULL_2),
     "keyboard_interrupt_in_save": (REFERENCE, "Absturz", 0, FULL_2),
     "imports_solutions": (STUB, "Importfehler", 0, 0),
@@ -104,7 +106,7 @@ def test_summary_counts_statuses_and_distribution(graded_class):
     gradings, _, _ = graded_class
     text = summary(gradings)
     assert text.startswith(f"{len(gradings)} Abgaben bewertet: ")
-    assert "4 × Absturz" in text and "3 × Importfehler" in text
+    assert "5 × Absturz" in text and "3 × Importfehler" in text
     assert f"Aufgabe 1 (save_checkpoint, max. {FULL_1} P.)" in text
 
 

@@ -270,15 +270,23 @@ class CreatesMarker:
         return (os.mkdir, (MARKER,))
 
 
-def code_ran(outcome):
-    return any(path.name == MARKER for path in outcome.folder.rglob("*"))
+def expect_no_code_ran(outcome, function):
+    """The crafted file was read with torch.load, and the code hidden in it did not run."""
+    observation = observed(outcome, f"in {function}")
+    raised(observation["call"])
+    check(observation.get("load_called"),
+          f"{function} hat die manipulierte Datei nicht mit torch.load gelesen; so lässt sich nicht prüfen, ob "
+          "sie sicher geladen wird. Erwartet: torch.load(filename, weights_only=True).")
+    check(not any(path.name == MARKER for path in outcome.folder.rglob("*")),
+          f"Beim Laden einer manipulierten Datei in {function} wurde darin versteckter Code ausgeführt. Erwartet: "
+          "torch.load(..., weights_only=True) ausdrücklich, denn nicht überall ist das die Voreinstellung.")
 
 
 def expect_interrupt_propagates(outcome, function, kind):
     """A ``kind`` (KeyboardInterrupt, SystemExit) raised by torch.load must leave ``function``."""
     observation = observed(outcome, f"in {function}")
     error = raised(observation["call"], interrupt_expected=True)
-    check(observation.get("interrupt_raised"),
+    check(observation.get("load_called"),
           f"{function} hat die Datei nicht mit torch.load gelesen; so lässt sich nicht prüfen, ob ein {kind} "
           "beim Laden durchgelassen wird. Erwartet: torch.load(filename, weights_only=True).")
     what = f"löste {error['type']} aus" if error else f"gab {describe_return(returned(observation['call']))} zurück"

@@ -11,10 +11,10 @@ from grader.scenarios import FRESH_LR, SAVED_EPOCH, TRAINED_LR, trained_pair, tr
 from tests.grading.support import (
     CreatesMarker,
     check,
-    code_ran,
     describe_return,
     differences,
     error_text,
+    expect_no_code_ran,
     expect_interrupt_propagates,
     observed,
     printed,
@@ -199,10 +199,7 @@ def test_crafted_file_runs_no_code(worker, trained):
     outcome = worker.run("load", "checkpoints", files={"manipuliert.pth": crafted_file(trained)},
                          args={"name": "manipuliert.pth", "step_after": False},
                          env={"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"})
-    raised(observed(outcome, "in load_checkpoint")["call"])
-    check(not code_ran(outcome), "Beim Laden einer manipulierten Datei wurde darin versteckter Code ausgeführt. "
-                                 "Erwartet: torch.load(..., weights_only=True) ausdrücklich, denn nicht überall "
-                                 "ist das die Voreinstellung.")
+    expect_no_code_ran(outcome, "load_checkpoint")
 
 
 @pytest.mark.requirement("laden_unterbrechung")
