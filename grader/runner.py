@@ -33,7 +33,6 @@ NO_SANDBOX_NOTICE = (
 MISSING_MESSAGES = {
     "ok": "Dieser Test lief nicht.",
     "Zeitüberschreitung": "Die Bewertung wurde nach {timeout} s abgebrochen, bevor dieser Test lief.",
-    "Absturz": "Die Bewertung brach ab, bevor dieser Test lief.",
 }
 
 
