@@ -9,8 +9,12 @@ import re
 LIMIT = 300
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Torch's advice after a refusal of weights_only contradicts the course; its first line suffices.
-_NOISE = ("Weights only load failed", "Please file an issue", "Re-running `torch.load`", "In PyTorch 2.6")
+# Torch's advice after a refusal of weights_only contradicts the course („Re-running torch.load with
+# weights_only set to False will likely succeed“): of such a message only the refusal itself counts.
+_NOISE = ("Weights only load failed", "Please file an issue", "Re-running `torch.load`", "In PyTorch 2.6",
+          "Alternatively, to load with", "Check the documentation of torch.load")
+_NUMBERING = re.compile(r"^\(\d+\)\s*")
+_REFUSAL = "WeightsUnpickler error: "
 
 
 def clean(text):
@@ -25,9 +29,13 @@ def cap(text, limit=LIMIT):
 
 def first_line(message, limit=LIMIT):
     """The first meaningful line of a (foreign, possibly multi-paragraph) message."""
-    lines = [line.strip() for line in clean(message).splitlines() if line.strip()]
-    meaningful = [line for line in lines if not line.startswith(_NOISE)]
-    return cap((meaningful or lines or [""])[0], limit)
+    lines = [_NUMBERING.sub("", line.strip()) for line in clean(message).splitlines() if line.strip()]
+    refusals = [line.split(_REFUSAL, 1)[1].split(". Please use")[0] for line in lines if _REFUSAL in line]
+    meaningful = refusals or [line for line in lines if not line.startswith(_NOISE)] or lines or [""]
+    first = meaningful[0]
+    if first.endswith(":") and len(meaningful) > 1:  # e.g. "Error(s) in loading state_dict for …:" and its reason
+        first = f"{first} {meaningful[1]}"
+    return cap(first, limit)
 
 
 def describe_exception(type_name, message):

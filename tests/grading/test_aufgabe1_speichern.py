@@ -15,6 +15,7 @@ from tests.grading.support import (
     read_content,
     refusal,
     summary,
+    with_hint,
 )
 
 KEYS = ("epoch", "model_state_dict", "optimizer_state_dict")
@@ -23,7 +24,7 @@ FORMS = {
     "relativ": ("filename='mein_stand.pt'", "mein_stand.pt"),
     "absolut": ("filename='/…/ziel/mein_stand.pt' (ein absoluter Pfad)", "ziel/mein_stand.pt"),
     "pathlib": ("filename=Path('mein_stand.pt')", "mein_stand.pt"),
-    "standard": ("ohne Dateinamen", "checkpoint.pth"),
+    "standard": ("", "checkpoint.pth"),
 }
 PROBE_FILES = {"beobachtung.pt", "ausgabe.txt", "import.txt", "phase"}
 
@@ -48,8 +49,8 @@ def expect_file(outcome, form):
     error = raised(call)
     path = outcome.folder / target
     if error:
-        raise Failure(f"save_checkpoint({call_text}) löste {error_text(error)} aus. Erwartet: Die Funktion "
-                      "schreibt die Datei und kehrt normal zurück.")
+        raise Failure(with_hint(f"save_checkpoint({call_text}) löste {error_text(error)} aus. Erwartet: Die "
+                                "Funktion schreibt die Datei und kehrt normal zurück.", error))
     if path.is_file() and not path.is_symlink():
         return path
     found = [name for name in new_files(outcome.folder) if name != target]
