@@ -256,7 +256,7 @@ class Session:
             return Pending(self.worker, None, None, None, None, None, self.import_failures[module])
         self.counter += 1
         folder = self.scratch / f"{self.counter:03d}-{probe}"
-        folder.mkdir(mode=0o700)  # fails if the sandbox planted it: then nothing is written
+        folder.mkdir(mode=0o700)  # in the session's folder, which belongs to the grader: nothing planted
         for name, data in (files or {}).items():
             target = folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
