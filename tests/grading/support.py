@@ -262,6 +262,17 @@ def torch_bytes(value):
     return buffer.getvalue()
 
 
+def broken_files(checkpoint):
+    """Files that are no checkpoint at all, for every loading function; ``checkpoint``: a valid one."""
+    return {
+        "einer leeren Datei": b"",
+        "einer abgeschnittenen Datei": checkpoint[: len(checkpoint) // 2],
+        "einer Datei mit Zufallsbytes": bytes(range(256)) * 8,
+        "einer Textdatei": "Das ist kein Checkpoint, sondern eine Textdatei.\n".encode(),
+        "einer Datei mit einer Liste statt eines Dictionarys": torch_bytes([1, 2, 3]),
+    }
+
+
 MARKER = "schadcode_wurde_ausgefuehrt"
 
 

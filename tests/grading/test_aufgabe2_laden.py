@@ -10,6 +10,7 @@ import torch
 from grader.scenarios import FRESH_LR, SAVED_EPOCH, TRAINED_LR, trained_pair, training_step
 from tests.grading.support import (
     CreatesMarker,
+    broken_files,
     check,
     describe_return,
     differences,
@@ -21,7 +22,6 @@ from tests.grading.support import (
     raised,
     returned,
     summary,
-    torch_bytes,
     with_hint,
 )
 
@@ -131,11 +131,7 @@ def test_missing_file(worker):
 
 def unusable_files(reference_file, model, optimizer):
     return {
-        "einer leeren Datei": b"",
-        "einer abgeschnittenen Datei": reference_file[: len(reference_file) // 2],
-        "einer Datei mit Zufallsbytes": bytes(range(256)) * 8,
-        "einer Textdatei": "Das ist kein Checkpoint, sondern eine Textdatei.\n".encode(),
-        "einer Datei mit einer Liste statt eines Dictionarys": torch_bytes([1, 2, 3]),
+        **broken_files(reference_file),
         "einem Checkpoint ohne 'model_state_dict'": checkpoint_bytes(model, optimizer, drop="model_state_dict"),
         "einem Checkpoint ohne 'optimizer_state_dict'": checkpoint_bytes(model, optimizer, drop="optimizer_state_dict"),
         "einem Checkpoint ohne 'epoch'": checkpoint_bytes(model, optimizer, drop="epoch"),

@@ -18,6 +18,7 @@ from tests.grading import expectations
 from tests.grading.support import (
     TRAINING_CPU_SECONDS,
     CreatesMarker,
+    broken_files,
     check,
     describe_return,
     differences,
@@ -206,15 +207,10 @@ def test_next_random_draws_after_resume(uninterrupted, resumed):
 def state_files(reference_file, lesson_one_file):
     """Unusable files for resume_training_state: the set of Aufgabe 2 and the traps of lesson 2."""
     checkpoint = torch.load(io.BytesIO(reference_file), weights_only=True)
-    model, _, _, _ = build_training(epochs=1)
     prefixed = {f"_orig_mod.{key}": value for key, value in checkpoint["model_state_dict"].items()}
     other_model = scenarios.make_model(0).state_dict()
     return {
-        "einer leeren Datei": b"",
-        "einer abgeschnittenen Datei": reference_file[: len(reference_file) // 2],
-        "einer Datei mit Zufallsbytes": bytes(range(256)) * 8,
-        "einer Textdatei": "Das ist kein Checkpoint, sondern eine Textdatei.\n".encode(),
-        "einer Datei mit einer Liste statt eines Dictionarys": torch_bytes([1, 2, 3]),
+        **broken_files(reference_file),
         "einem Checkpoint aus Lektion 1 (ohne Scheduler und Zufallszustände)": lesson_one_file,
         "einem Checkpoint eines anderen Modells": torch_bytes({**checkpoint, "model_state_dict": other_model}),
         "einem Checkpoint mit dem Präfix '_orig_mod.' (torch.compile) vor jedem Schlüssel":
