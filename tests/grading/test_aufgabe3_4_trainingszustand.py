@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from course.exact_training import build_training
 from grader import scenarios
 from grader.client import read_untrusted
 from grader.text import quote
