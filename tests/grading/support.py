@@ -154,7 +154,9 @@ def returned(call):
 
 
 def describe_return(value):
-    return value["repr"] if value["type"] in value["repr"] else f"{value['repr']} (Typ {value['type']})"
+    """A returned value in a sentence: short enough that the sentence's expectation still fits."""
+    text = cap(value["repr"], 120)
+    return text if value["type"] in text else f"{text} (Typ {cap(value['type'], 40)})"
 
 
 def printed(outcome):

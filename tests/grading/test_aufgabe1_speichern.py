@@ -3,7 +3,7 @@
 import pytest
 
 from grader.client import read_untrusted
-from grader.text import quote
+from grader.text import first_line, quote
 from grader.scenarios import SAVED_EPOCH, fresh_pair
 from tests.grading.support import (
     Failure,
@@ -155,7 +155,8 @@ def test_reference_can_load_the_file(saved, reference, expected, tmp_path, capsy
     path.write_bytes(saved[0])
     model, optimizer = fresh_pair()
     reference.load_checkpoint(model, optimizer, filename=str(path))
-    capsys.readouterr()
+    said = first_line(capsys.readouterr().out, 200)  # the reference names why it refused the file
     check(not differences(expected[0], model.state_dict()),
-          "Die Musterlösung kann Ihren Checkpoint nicht laden. Erwartet: ein Dictionary mit mindestens den "
-          "Schlüsseln 'epoch', 'model_state_dict' und 'optimizer_state_dict'.")
+          f"Die Musterlösung kann Ihren Checkpoint nicht laden („{said}“). Erwartet: ein Dictionary mit "
+          "mindestens den Schlüsseln 'epoch', 'model_state_dict' und 'optimizer_state_dict', ladbar mit "
+          "weights_only=True.")
