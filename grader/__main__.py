@@ -7,22 +7,35 @@ from pathlib import Path
 from grader.exports import gradescope_json, junit_xml
 from grader.report import scorecard
 from grader.results import failed_everywhere
+from grader.rubric import LESSONS, tasks_of
 from grader.runner import NO_SANDBOX_NOTICE, InternalError, grade
 from grader.sandbox import bubblewrap
 from grader.submission import SubmissionNotFound
 
 
+def german_list(items, conjunction="und"):
+    return f" {conjunction} ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))
+
+
+def lesson_descriptions():
+    descriptions = []
+    for lesson in LESSONS:
+        numbers = [task.number for task in tasks_of(lesson)]
+        span = f"Aufgabe {numbers[0]}" if len(numbers) == 1 else f"Aufgaben {numbers[0]}–{numbers[-1]}"
+        descriptions.append(f"„{lesson.title}“ ({lesson.filename}, {span})")
+    return descriptions
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m grader",
-        description="Bewertet eine Abgabe zu den Lektionen „Checkpoints“ (checkpoints.py, Aufgaben 1–2) und "
-                    "„Training exakt fortsetzen“ (training_state.py, Aufgaben 3–4) und gibt Punkte je Aufgabe aus. "
-                    "Die Abgabe läuft in einer Sandbox (bubblewrap).",
+        description=f"Bewertet eine Abgabe zu den Lektionen {german_list(lesson_descriptions())} und gibt Punkte "
+                    "je Aufgabe aus. Die Abgabe läuft in einer Sandbox (bubblewrap).",
     )
     parser.add_argument(
         "abgabe", nargs="?", default="exercises",
-        help="eine Datei checkpoints.py oder training_state.py (nur deren Lektion) oder ein Ordner wie "
-             "exercises/ (alle Lektionen; Standard: exercises)",
+        help=f"eine Datei {german_list([lesson.filename for lesson in LESSONS], 'oder')} (nur deren Lektion) oder "
+             "ein Ordner wie exercises/ (alle Lektionen; Standard: exercises)",
     )
     parser.add_argument("--json", type=Path, help="zusätzlich eine results.json im Format von Gradescope schreiben")
     parser.add_argument("--junit", type=Path, help="zusätzlich einen Bericht im JUnit-XML-Format schreiben")

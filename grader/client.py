@@ -103,7 +103,7 @@ def sandbox_wanted():
 class Worker:
     """One sandboxed fork server; submissions come and go as sessions (:class:`Session`), one at a time."""
 
-    def __init__(self, root, modules=("checkpoints", "training_state"), memory=MEMORY_LIMIT_BYTES,
+    def __init__(self, root, modules=("checkpoints", "training_state", "robust"), memory=MEMORY_LIMIT_BYTES,
                  processes=PROCESS_LIMIT):
         root = Path(root)
         self.stage, self.scratch = root / "stufe", root / "arbeit"
@@ -266,8 +266,8 @@ class Session:
         for path in [folder, *folder.rglob("*")]:
             if path.is_dir():
                 os.chmod(path, 0o755)
-                if self.worker.sandboxed and self.worker.uid is not None:
-                    os.chown(path, self.worker.uid, self.worker.uid)
+            if self.worker.sandboxed and self.worker.uid is not None:  # the probe may replace its input files
+                os.chown(path, self.worker.uid, self.worker.uid, follow_symlinks=False)
         cpu = cpu or self.cpu
         wall = wall or min(max(60.0, 20 * cpu), 300.0)
         number, event = self.worker.send({"probe": probe, "module": module, "submission": str(self.submission),

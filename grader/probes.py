@@ -8,10 +8,14 @@ what it computed itself.
 """
 
 import copy
+import errno
 import importlib.util
+import io
 import logging
 import os
+import signal
 import sys
+import tempfile
 import traceback
 import warnings
 from pathlib import Path
@@ -26,13 +30,12 @@ INTERRUPTS = {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}
 
 
 WARMED = set()
+SAVE = torch.save  # the real one: probes replace torch.save with a watched one
 
 
 def warm_up(module):
     """Pay every one-time cost of ``module``'s probes before the first one: imports, the first
     optimizer step, save/load, the data. Done once per module, in the worker, before it forks."""
-    import io
-
     if module in WARMED:
         return
     WARMED.add(module)
@@ -51,6 +54,10 @@ def warm_up(module):
 
         scenarios.training_in_progress()
         scenarios.peek_draws()
+    if module == "robust":
+        model, optimizer = scenarios.fresh_robust_pair()
+        torch.save(scenarios.robust_checkpoint(), io.BytesIO())
+        copy.deepcopy(optimizer.state_dict())
     logging.getLogger().handlers.clear()
 
 
@@ -220,12 +227,62 @@ def probe_resume_file(module, folder, name="zustand.pth"):
     return {"call": outcome}
 
 
+# --- lesson 3 ------------------------------------------------------------------------------------
+
+
+def other_file_system(folder):
+    """A writable folder on another mounted file system than ``folder`` (the sandbox's /tmp is one), or None."""
+    for candidate in ("/tmp", "/dev/shm"):
+        try:
+            if os.stat(candidate).st_dev != os.stat(folder).st_dev and os.access(candidate, os.W_OK):
+                return Path(tempfile.mkdtemp(prefix="anderes-dateisystem-", dir=candidate))
+        except OSError:
+            continue
+    return None
+
+
+def probe_atomic_save(module, folder, how="absolut", other_fs=False, pickling=False):
+    """``atomic_save`` of a checkpoint to ``ziel/stand.pt``; temporary files go to ``tmp/`` (same file
+    system) or, with ``other_fs``, to a folder on another file system."""
+    target = folder / "ziel" / "stand.pt"
+    target.parent.mkdir(exist_ok=True)
+    temporary = other_file_system(folder) if other_fs else folder / "tmp"
+    if temporary is None:
+        return {"no_other_fs": True}
+    temporary.mkdir(exist_ok=True)
+    tempfile.tempdir = os.environ["TMPDIR"] = str(temporary)
+    obj = scenarios.robust_checkpoint()
+    if pickling:
+        obj["zusatz"] = scenarios.FailsWhenPickled()
+    path = {"absolut": str(target), "relativ": "ziel/stand.pt", "pathlib": target}[how]
+    outcome, _ = invoke(module.atomic_save, obj, path)
+    observation = {"call": outcome}
+    if other_fs:
+        observation["left_elsewhere"] = sorted(os.listdir(temporary))
+    return observation
+
+
+def allowlist():
+    return sorted(f"{getattr(item, '__module__', '')}.{getattr(item, '__qualname__', repr(item))}"
+                  for item in torch.serialization.get_safe_globals())
+
+
+def probe_safe_load(module, folder, kind="classifier", name="stand.pt"):
+    model, optimizer = scenarios.fresh_robust_pair(kind)
+    before = allowlist()
+    outcome, value = invoke(module.safe_load, model, optimizer, name)
+    return {"call": outcome, "value": plain(value), **states(model, optimizer),
+            "allowlist_added": sorted(set(allowlist()) - set(before))}
+
+
 PROBES = {
     "save": probe_save,
     "load": probe_load,
     "save_state": probe_save_state,
     "resume": probe_resume,
     "resume_file": probe_resume_file,
+    "atomic_save": probe_atomic_save,
+    "safe_load": probe_safe_load,
 }
 
 
@@ -244,6 +301,32 @@ def watch_loading(interrupt=None):
         return load(*args, **kwargs)
 
     torch.load = torch.serialization.load = watched_load
+    return calls
+
+
+def watch_saving(fault=None):
+    """Record every call of ``torch.save``; with ``fault``, write half of the bytes and then fail as a
+    full disk does ("voll") or die as a killed job does ("abbruch"). Returns the list of calls."""
+    calls, save = [], SAVE
+
+    def watched_save(obj, f, *args, **kwargs):
+        calls.append(True)
+        if not fault:
+            return save(obj, f, *args, **kwargs)
+        buffer = io.BytesIO()
+        save(obj, buffer, *args, **kwargs)
+        half = buffer.getvalue()[: len(buffer.getvalue()) // 2]
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, "wb") as file:
+                file.write(half)
+        else:
+            f.write(half)
+            f.flush()
+        if fault == "abbruch":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    torch.save = torch.serialization.save = watched_save
     return calls
 
 
@@ -274,6 +357,7 @@ def run(request):
     folder = Path(request["folder"])
     arguments = dict(request.get("args", {}))
     calls = watch_loading(arguments.pop("interrupt", None))
+    saves = watch_saving(arguments.pop("fault", None))
     os.environ.update(request.get("env", {}))
     os.environ.update({SUBMISSION_VARIABLE: request["submission"], "HOME": str(folder), "TMPDIR": str(folder)})
     warnings.filterwarnings("ignore", module="torch")  # torch's own warnings are no message of the student
@@ -294,7 +378,7 @@ def run(request):
         redirect_output(folder / OUTPUT)
         write_phase(folder, "run")
         observation = PROBES[request["probe"]](module, folder, **arguments)
-        observation["load_called"] = bool(calls)
+        observation.update(load_called=bool(calls), save_called=bool(saves))
     redirect_output(os.devnull)
-    torch.save(observation, folder / OBSERVATION)
+    SAVE(observation, folder / OBSERVATION)
     write_phase(folder, "done")

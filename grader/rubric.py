@@ -47,13 +47,16 @@ class Requirement:
 
 CHECKPOINTS = Lesson("checkpoints", "Checkpoints", "checkpoints")
 EXACT_RESUME = Lesson("trainingszustand", "Training exakt fortsetzen", "training_state")
-LESSONS = (CHECKPOINTS, EXACT_RESUME)
+ROBUST = Lesson("robust", "Sicher und robust speichern", "robust")
+LESSONS = (CHECKPOINTS, EXACT_RESUME, ROBUST)
 
 TASKS = (
     Task(1, CHECKPOINTS, ("save_checkpoint",), "Checkpoint speichern"),
     Task(2, CHECKPOINTS, ("load_checkpoint",), "Checkpoint laden"),
     Task(3, EXACT_RESUME, ("capture_rng_states", "save_training_state"), "Trainingszustand speichern"),
     Task(4, EXACT_RESUME, ("restore_rng_states", "resume_training_state"), "Training exakt fortsetzen"),
+    Task(5, ROBUST, ("atomic_save",), "Atomar speichern"),
+    Task(6, ROBUST, ("safe_load",), "Ganz oder gar nicht laden"),
 )
 TASKS_BY_NUMBER = {task.number: task for task in TASKS}
 
@@ -67,6 +70,13 @@ _RNG = ("zufallsgeneratoren", "Zufallszahlengeneratoren")
 _NUMPY = ("numpy-weights-only", "NumPy-Zustände und weights_only")
 _RESUME = ("aufgabe-4", "Aufgabe 4: Training exakt fortsetzen")
 _ORDER = ("reihenfolge", "Die richtige Reihenfolge beim Fortsetzen")
+_ATOMIC_TASK = ("aufgabe-5", "Aufgabe 5: Atomar speichern")
+_ATOMIC = ("atomar-speichern", "Atomar speichern")
+_SAFE_LOAD = ("aufgabe-6", "Aufgabe 6: Ganz oder gar nicht laden")
+_NOT_ATOMIC = ("nicht-atomar", "load_state_dict ist nicht atomar")
+_PREFIXES = ("praefixe", "Präfixe: module. und _orig_mod.")
+_DEVICES = ("map-location", "Checkpoints von anderen Geräten: map_location")
+_ALLOWLIST = ("allowlist", "Was weights_only=True zulässt")
 
 REQUIREMENTS = (
     Requirement("speichern_datei", 1, 1, "Die Datei entsteht unter dem angegebenen Namen", *_SAVE),
@@ -94,6 +104,20 @@ REQUIREMENTS = (
     Requirement("fortsetzen_fehlende_datei", 4, 1, "Fehlende oder unbrauchbare Datei: Meldung und (None, None)", *_RESUME),
     Requirement("fortsetzen_sicher", 4, 1, "Eine manipulierte Datei führt keinen Code aus", *_NUMPY),
     Requirement("fortsetzen_unterbrechung", 4, 1, "Strg+C (KeyboardInterrupt) und sys.exit() beim Laden werden nicht abgefangen", *_RESUME),
+    Requirement("atomar_inhalt", 5, 2, "Die Datei enthält danach genau das Objekt; eine alte Datei wird ersetzt", *_ATOMIC_TASK),
+    Requirement("atomar_alte_datei", 5, 3, "Scheitert das Schreiben (Platte voll, Fehler beim Serialisieren, Prozess beendet), bleibt die alte Datei bitgenau erhalten", *_ATOMIC),
+    Requirement("atomar_aufraeumen", 5, 1, "Keine temporäre Datei bleibt zurück", *_ATOMIC),
+    Requirement("atomar_fehler_weitergeben", 5, 1, "Ein Fehler beim Schreiben wird an den Aufrufer weitergegeben", *_ATOMIC_TASK),
+    Requirement("atomar_anderes_dateisystem", 5, 2, "Auch wenn das Ziel auf einem anderen Dateisystem als der temporäre Ordner liegt", *_ATOMIC),
+    Requirement("sicher_laden_erfolg", 6, 2, "Ein passender Checkpoint: Modell und Optimierer geladen, der Rest zurückgegeben", *_SAFE_LOAD),
+    Requirement("sicher_laden_praefixe", 6, 2, "Checkpoints von DataParallel/DDP (module.) und torch.compile (_orig_mod.) laden", *_PREFIXES),
+    Requirement("sicher_laden_echte_namen", 6, 1, "Ein Untermodul, das wirklich module heißt, wird nicht umbenannt", *_PREFIXES),
+    Requirement("sicher_laden_geraet", 6, 1, "Ein Checkpoint von einer GPU-Maschine lädt mit map_location auf die CPU", *_DEVICES),
+    Requirement("sicher_laden_unveraendert", 6, 3, "Bei jedem Problem bleiben Modell und Optimierer bitgenau unverändert", *_NOT_ATOMIC),
+    Requirement("sicher_laden_rueckgabe", 6, 1, "Bei jedem Problem: keine Ausnahme, Rückgabe None", *_SAFE_LOAD),
+    Requirement("sicher_laden_meldung", 6, 2, "Die Meldung nennt das Problem: fehlender Schlüssel, beide Formen, abgelehnter Typ", *_SAFE_LOAD),
+    Requirement("sicher_laden_weights_only", 6, 1, "Eine manipulierte Datei führt keinen Code aus", *_ALLOWLIST),
+    Requirement("sicher_laden_allowlist", 6, 1, "Die Allowlist von weights_only bleibt unverändert", *_ALLOWLIST),
 )
 
 REQUIREMENTS_BY_ID = {requirement.id: requirement for requirement in REQUIREMENTS}

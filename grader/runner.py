@@ -92,7 +92,7 @@ class Lane:
     time limit is killed; :meth:`grade` then starts a new one for the next submission.
     """
 
-    def __init__(self, modules=("checkpoints", "training_state"), sandboxed=None):
+    def __init__(self, modules=("checkpoints", "training_state", "robust"), sandboxed=None):
         self.modules, self.sandboxed = modules, sandboxed
         self.process = None
 

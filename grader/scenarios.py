@@ -114,3 +114,76 @@ def peek_draws():
     draws = {"torch": torch.rand(4), "numpy": np.random.rand(4).tolist(), "python": [random.random() for _ in range(4)]}
     set_rng_snapshot(snapshot)
     return draws
+
+
+# Lesson 3: models whose key names invite the prefix traps, and the objects atomic_save writes.
+CLASSES = 5
+OTHER_CLASSES = 7
+HIDDEN = 12
+FEATURES = 6
+
+
+class Classifier(nn.Module):
+    """Keys ``submodule.…`` and ``head.…``: stripping ``"module."`` anywhere in a key mangles them."""
+
+    def __init__(self, classes=CLASSES, head_name="head"):
+        super().__init__()
+        self.submodule = nn.Sequential(nn.Linear(FEATURES, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.ReLU())
+        setattr(self, head_name, nn.Linear(HIDDEN, classes))
+        self.head_name = head_name
+
+    def forward(self, inputs):
+        return getattr(self, self.head_name)(self.submodule(inputs))
+
+
+class Holder(nn.Module):
+    """A model whose only submodule is really called ``module``: every key begins with ``module.``."""
+
+    def __init__(self):
+        super().__init__()
+        self.module = Classifier()
+
+    def forward(self, inputs):
+        return self.module(inputs)
+
+
+def robust_step(model, optimizer, seed):
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(16, FEATURES, generator=generator)
+    targets = torch.randint(0, CLASSES, (16,), generator=generator)
+    model.train()
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(inputs)[:, :CLASSES], targets).backward()
+    optimizer.step()
+
+
+def robust_pair(kind="classifier", seed=0, lr=TRAINED_LR, steps=3, classes=CLASSES, head_name="head", groups=1):
+    """Model and AdamW after ``steps`` steps (state in the optimizer). ``kind``: classifier or holder."""
+    torch.manual_seed(seed)
+    model = Holder() if kind == "holder" else Classifier(classes, head_name)
+    parameters = list(model.parameters())
+    if groups == 2:  # e.g. weights with weight decay, biases without
+        parameters = [{"params": parameters[::2]}, {"params": parameters[1::2], "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(parameters, lr=lr)
+    for step in range(steps):
+        robust_step(model, optimizer, seed=200 + seed * 10 + step)
+    return model, optimizer
+
+
+def fresh_robust_pair(kind="classifier"):
+    """What ``safe_load`` loads into: another seed, another lr, one step of state of its own."""
+    return robust_pair(kind, seed=1, lr=FRESH_LR, steps=1)
+
+
+def robust_checkpoint(kind="classifier"):
+    """A checkpoint as in lesson 1, with more than the two states: the rest ``safe_load`` returns."""
+    model, optimizer = robust_pair(kind)
+    return {"epoch": SAVED_EPOCH, "model_state_dict": model.state_dict(),
+            "optimizer_state_dict": optimizer.state_dict(), "notiz": "nach Epoche 7", "val_loss": 0.25}
+
+
+class FailsWhenPickled:
+    """Stands after the tensors of a checkpoint: saving breaks off half-way."""
+
+    def __reduce__(self):
+        raise RuntimeError("Dieses Objekt lässt sich absichtlich nicht speichern.")

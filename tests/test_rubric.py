@@ -34,9 +34,7 @@ def test_every_requirement_points_to_a_section_of_its_lesson():
         lesson = (REPO / "source" / f"{TASKS_BY_NUMBER[requirement.task].lesson.page}.rst").read_text(encoding="utf-8")
         labels = set(re.findall(r"^\.\. _([\w-]+):$", lesson, flags=re.MULTILINE))
         assert requirement.section in labels, requirement.id
-        title = requirement.section_title.replace("weights_only=True", "``weights_only=True``").replace(
-            "und weights_only", "und ``weights_only``")
-        assert title in lesson, requirement.section_title
+        assert requirement.section_title in lesson.replace("``", ""), requirement.section_title
 
 
 def test_every_task_has_points():

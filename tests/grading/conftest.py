@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 def modules():
     """The lessons whose probes the worker warms up: those of the lane, else those graded."""
     return (os.environ.get(WORKER_MODULES_VARIABLE) or os.environ.get(MODULES_VARIABLE)
-            or "checkpoints,training_state").split(",")
+            or "checkpoints,training_state,robust").split(",")
 
 
 # A lane starts its worker before it even imports pytest; otherwise it is started here. It lives
@@ -73,3 +73,9 @@ def trained():
 def reference_file():
     """The reference's checkpoint of the trained pair (lesson 1), as bytes."""
     return expectations.get().reference_file
+
+
+@pytest.fixture(scope="session")
+def robust():
+    """Lesson 3: the files safe_load gets and the states it must leave (see expectations.robust_files)."""
+    return expectations.get().robust

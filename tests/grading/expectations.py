@@ -20,7 +20,7 @@ import torch
 
 from course.exact_training import build_training, train_exactly
 from grader import scenarios
-from tests.grading.support import REFERENCE_FOLDER, snapshot
+from tests.grading.support import REFERENCE_FOLDER, CreatesMarker, snapshot, torch_bytes
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Expectations:
     reference_file: bytes  # the reference's lesson-1 checkpoint of ``trained``
     state_in_progress: dict = None  # lesson 2: the state at the moment save_training_state is called
     reference_run: tuple = None  # lesson 2: the run without interruption (see reference_run)
+    robust: dict = None  # lesson 3: the files safe_load gets and the states it must leave (see robust_files)
 
 
 def import_reference(name):
@@ -89,6 +90,58 @@ def reference_run(state_reference):
         return run, points, path.read_bytes()
 
 
+def tagged_for_gpu(obj):
+    """The bytes of ``torch.save(obj)`` as a GPU machine writes them: every storage tagged ``cuda:0``.
+
+    Loading them on a machine without a GPU needs ``map_location``. (torch's registry of storage
+    locations is private; the tagger is removed again at once.)
+    """
+    registry = torch.serialization._package_registry
+    before = list(registry)
+    torch.serialization.register_package(0, lambda storage: "cuda:0" if storage.device.type == "cpu" else None,
+                                         lambda storage, location: None)
+    try:
+        return torch_bytes(obj)
+    finally:
+        registry[:] = before
+
+
+def robust_files():
+    """Lesson 3: each file ``safe_load`` gets, and the states of model and optimizer it must leave."""
+    import argparse
+
+    from torch import nn
+
+    def with_model_state(state, kind="classifier"):
+        return {**scenarios.robust_checkpoint(kind), "model_state_dict": state}
+
+    model, optimizer = scenarios.robust_pair()
+    plain = scenarios.robust_checkpoint()
+    keys = list(plain["model_state_dict"])
+    partly = {("module." + key if index % 2 else key): value
+              for index, (key, value) in enumerate(plain["model_state_dict"].items())}
+    files = {
+        "passend": torch_bytes(plain),
+        "dataparallel": torch_bytes(with_model_state(nn.DataParallel(model).state_dict())),
+        "compiled": torch_bytes(with_model_state(torch.compile(model).state_dict())),
+        "holder": torch_bytes(scenarios.robust_checkpoint("holder")),
+        "gpu": tagged_for_gpu(plain),
+        "andere_formen": torch_bytes(with_model_state(scenarios.robust_pair(classes=scenarios.OTHER_CLASSES)[0].state_dict())),
+        "andere_namen": torch_bytes(with_model_state(scenarios.robust_pair(head_name="kopf")[0].state_dict())),
+        "ohne_optimierer": torch_bytes({key: value for key, value in plain.items() if key != "optimizer_state_dict"}),
+        "teilweise_praefix": torch_bytes(with_model_state(partly)),
+        "unsicherer_typ": torch_bytes({**plain, "args": argparse.Namespace(lr=scenarios.TRAINED_LR)}),
+        "andere_gruppen": torch_bytes({**plain, "optimizer_state_dict": scenarios.robust_pair(groups=2)[1].state_dict()}),
+        "abgeschnitten": torch_bytes(plain)[:len(torch_bytes(plain)) // 2],
+        "manipuliert": torch_bytes({**plain, "model_state_dict": CreatesMarker()}),
+    }
+    fresh = {kind: tuple(snapshot(part) for part in scenarios.fresh_robust_pair(kind)) for kind in ("classifier", "holder")}
+    trained = {kind: tuple(snapshot(part) for part in scenarios.robust_pair(kind)) for kind in ("classifier", "holder")}
+    rest = {key: value for key, value in plain.items() if key not in ("model_state_dict", "optimizer_state_dict")}
+    return {"files": files, "fresh": fresh, "trained": trained, "rest": rest, "keys": keys,
+            "checkpoint": plain, "old_file": torch_bytes({"epoch": 3, "alt": torch.arange(5)})}
+
+
 def compute(modules):
     model, optimizer = scenarios.trained_pair()
     expected = Expectations((model, optimizer, snapshot(model), snapshot(optimizer)),
@@ -96,6 +149,8 @@ def compute(modules):
     if "training_state" in modules:
         expected.state_in_progress = state_in_progress()
         expected.reference_run = reference_run(import_reference("training_state"))
+    if "robust" in modules:
+        expected.robust = robust_files()
     return expected
 
 

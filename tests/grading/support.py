@@ -34,9 +34,9 @@ HINTS = (
 )
 
 
-def check(condition, message):
+def check(condition, message, cause="anforderung"):
     if not condition:
-        raise Failure(message)
+        raise Failure(message, cause)
 
 
 def hint(message):
