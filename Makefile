@@ -29,7 +29,8 @@ help:
 	@echo "                        JSON=results.json bzw. JUNIT=junit.xml schreiben zusätzlich Berichte"
 	@echo "make grade-all ABGABEN=ORDNER   alle Abgaben eines Kurses bewerten (Ergebnis: bewertung/)"
 	@echo "make gradescope         Autograder-Paket für Gradescope bauen (_build/gradescope.zip)"
-	@echo "make train              Trainingsdemo mit Ihren Funktionen (LOESUNG=1: Musterlösung, LEKTION=1: Lektion 1)"
+	@echo "make train              Trainingsdemo mit Ihren Funktionen (LOESUNG=1: Musterlösung, LEKTION=1: Lektion 1,"
+	@echo "                        EPOCHEN=20: bis Epoche 20 trainieren)"
 	@echo "make clean              Build-Ergebnisse löschen"
 
 $(VENV)/.installiert: requirements.txt
@@ -69,7 +70,7 @@ gradescope: $(SETUP)
 	$(PYTHON) -m gradescope.package $(BUILDDIR)/gradescope.zip
 
 train: $(SETUP)
-	$(PYTHON) -m course $(if $(LEKTION),--lektion $(LEKTION)) $(if $(LOESUNG),--loesung)
+	$(PYTHON) -m course $(if $(LEKTION),--lektion $(LEKTION)) $(if $(LOESUNG),--loesung) $(if $(EPOCHEN),--epochen $(EPOCHEN))
 
 clean:
 	rm -rf $(BUILDDIR)

@@ -42,9 +42,9 @@ def seed_everything(seed=SEED):
     random.seed(seed)
 
 
-def build_training(epochs):
+def build_training(epochs, seed=SEED):
     """Erzeugt in der richtigen Reihenfolge: Modell → (Gerät) → Optimierer → Scheduler, dazu den DataLoader."""
-    seed_everything()
+    seed_everything(seed)
     train_data, _ = load_data()
     loader = DataLoader(AugmentedDigits(train_data), batch_size=BATCH_SIZE, shuffle=True)
     model = DigitsCNN(dropout=DROPOUT)  # auf der GPU hier: model.to(device), vor dem Optimierer
@@ -70,13 +70,14 @@ class History:
 
 
 def train_exactly(save_training_state, resume_training_state, epochs, filename,
-                  should_stop=lambda progress: False, on_epoch_end=lambda progress, model: None,
+                  should_stop=lambda progress: False, on_epoch_end=lambda progress, model, history: None,
                   build=build_training):
     """Trainiert bis ``epochs`` Epochen abgeschlossen sind; setzt einen vorhandenen Checkpoint fort.
 
-    Speichert nach jeder Epoche. Gibt ``should_stop(progress)`` nach einem Schritt oder nach dem
-    Speichern am Ende einer Epoche ``True`` zurück, endet die Schleife mit gespeichertem Zustand
-    (``History.interrupted``). ``on_epoch_end(progress, model)`` meldet den Fortschritt;
+    Speichert nach jeder Epoche. Nach jedem Schritt und nach dem Speichern am Ende einer Epoche
+    ruft die Schleife ``should_stop(progress)`` auf. Ist das Ergebnis ``True``, speichert sie
+    (falls noch nicht geschehen) und endet; ``history.interrupted`` ist dann ``True``.
+    ``on_epoch_end(progress, model, history)`` meldet den Fortschritt nach jeder Epoche;
     ``build(epochs)`` erzeugt Modell, Optimierer, Scheduler und DataLoader.
     Gibt ``(model, history)`` zurück.
     """
@@ -111,7 +112,7 @@ def train_exactly(save_training_state, resume_training_state, epochs, filename,
         progress["loader_rng_state"] = torch.get_rng_state()  # daraus mischt die nächste Epoche
         batches = None
         save_training_state(filename, model, optimizer, scheduler, progress)
-        on_epoch_end(progress, model)
+        on_epoch_end(progress, model, history)
         if progress["epoch"] < epochs and should_stop(progress):
             history.interrupted = True
             return model, history

@@ -104,7 +104,7 @@ def train(save_checkpoint, load_checkpoint, epochs, filename="checkpoint.pth"):
         print(f"Das Training ist bereits abgeschlossen: {start_epoch} von {epochs} Epochen.")
         return start_epoch
     if start_epoch > 0:
-        print(f"Setze das Training nach {start_epoch} abgeschlossenen Epochen fort.")
+        print(f"Setze das Training nach {start_epoch} abgeschlossenen {'Epoche' if start_epoch == 1 else 'Epochen'} fort.")
 
     for epoch in range(start_epoch, epochs):
         started = time.perf_counter()
