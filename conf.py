@@ -10,6 +10,8 @@ sys.path.insert(0, str(ROOT))
 # Die Beispiele der Lektionen laufen beim Bauen mit demselben Python wie Sphinx,
 # auch wenn die virtuelle Umgebung nicht aktiviert ist.
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+# Sie importieren den Kurs (course/) und die Musterlösungen aus dem Projektordner.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 project = "PyTorch-Checkpoints"
 author = "Das Kursteam"

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from course.exact_training import build_training, train_exactly
+from course.foreign_checkpoints import gpu_checkpoint_bytes
 from grader import scenarios
 from tests.grading.support import REFERENCE_FOLDER, CreatesMarker, snapshot, torch_bytes
 
@@ -90,22 +91,6 @@ def reference_run(state_reference):
         return run, points, path.read_bytes()
 
 
-def tagged_for_gpu(obj):
-    """The bytes of ``torch.save(obj)`` as a GPU machine writes them: every storage tagged ``cuda:0``.
-
-    Loading them on a machine without a GPU needs ``map_location``. (torch's registry of storage
-    locations is private; the tagger is removed again at once.)
-    """
-    registry = torch.serialization._package_registry
-    before = list(registry)
-    torch.serialization.register_package(0, lambda storage: "cuda:0" if storage.device.type == "cpu" else None,
-                                         lambda storage, location: None)
-    try:
-        return torch_bytes(obj)
-    finally:
-        registry[:] = before
-
-
 def robust_files():
     """Lesson 3: each file ``safe_load`` gets, and the states of model and optimizer it must leave."""
     import argparse
@@ -117,7 +102,6 @@ def robust_files():
 
     model, optimizer = scenarios.robust_pair()
     plain = scenarios.robust_checkpoint()
-    keys = list(plain["model_state_dict"])
     partly = {("module." + key if index % 2 else key): value
               for index, (key, value) in enumerate(plain["model_state_dict"].items())}
     files = {
@@ -125,7 +109,7 @@ def robust_files():
         "dataparallel": torch_bytes(with_model_state(nn.DataParallel(model).state_dict())),
         "compiled": torch_bytes(with_model_state(torch.compile(model).state_dict())),
         "holder": torch_bytes(scenarios.robust_checkpoint("holder")),
-        "gpu": tagged_for_gpu(plain),
+        "gpu": gpu_checkpoint_bytes(plain),
         "andere_formen": torch_bytes(with_model_state(scenarios.robust_pair(classes=scenarios.OTHER_CLASSES)[0].state_dict())),
         "andere_namen": torch_bytes(with_model_state(scenarios.robust_pair(head_name="kopf")[0].state_dict())),
         "ohne_optimierer": torch_bytes({key: value for key, value in plain.items() if key != "optimizer_state_dict"}),
@@ -138,7 +122,7 @@ def robust_files():
     fresh = {kind: tuple(snapshot(part) for part in scenarios.fresh_robust_pair(kind)) for kind in ("classifier", "holder")}
     trained = {kind: tuple(snapshot(part) for part in scenarios.robust_pair(kind)) for kind in ("classifier", "holder")}
     rest = {key: value for key, value in plain.items() if key not in ("model_state_dict", "optimizer_state_dict")}
-    return {"files": files, "fresh": fresh, "trained": trained, "rest": rest, "keys": keys,
+    return {"files": files, "fresh": fresh, "trained": trained, "rest": rest,
             "checkpoint": plain, "old_file": torch_bytes({"epoch": 3, "alt": torch.arange(5)})}
 
 
