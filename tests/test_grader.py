@@ -8,9 +8,19 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from grader.report import scorecard
-from grader.rubric import CHECKPOINTS, EXACT_RESUME, REQUIREMENTS, TASKS, max_points, requirements_of, tasks_of
+from grader.rubric import (
+    CHECKPOINTS,
+    EXACT_RESUME,
+    LESSONS,
+    REQUIREMENTS,
+    ROBUST,
+    TASKS,
+    max_points,
+    requirements_of,
+    tasks_of,
+)
 from grader.runner import grade
-from tests.catalogue import CATALOGUE, REPO, STATE_REFERENCE, build_submission
+from tests.catalogue import CATALOGUE, REPO, ROBUST_REFERENCE, STATE_REFERENCE, build_submission
 
 # Each known-wrong implementation and exactly the requirements it must fail: one mistake costs
 # the requirements it breaks and no other.
@@ -69,6 +79,27 @@ WRONG_STATE = {
     "state_in_module_variable": {"fortsetzen_epochenende", "fortsetzen_epochenmitte", "fortsetzen_zufall"},
 }
 
+# Known-wrong implementations of lesson 3 (robust.py) and exactly the requirements they must fail.
+WRONG_ROBUST = {
+    "plain_torch_save": {"atomar_alte_datei"},
+    "backup_and_restore": {"atomar_alte_datei"},  # survives exceptions, not a killed process
+    "temp_in_tmp": {"atomar_anderes_dateisystem"},
+    "temp_not_removed": {"atomar_aufraeumen"},
+    "error_swallowed": {"atomar_fehler_weitergeben"},
+    "validates_keys_not_shapes": {"sicher_laden_unveraendert"},
+    "optimizer_not_validated": {"sicher_laden_unveraendert"},
+    "replace_module_everywhere": {"sicher_laden_praefixe"},
+    "strips_whenever_prefixed": {"sicher_laden_echte_namen"},
+    "map_location_ignored": {"sicher_laden_geraet"},
+    "raises_on_problem": {"sicher_laden_rueckgabe"},
+    "message_without_details": {"sicher_laden_meldung"},
+    # Without weights_only the unsafe type is not refused either: the checkpoint with it loads.
+    "weights_only_false": {"sicher_laden_weights_only", "sicher_laden_unveraendert", "sicher_laden_rueckgabe",
+                           "sicher_laden_meldung"},
+    "allowlist_left_installed": {"sicher_laden_allowlist"},
+}
+CORRECT_ROBUST = {name: CATALOGUE / "correct_robust" / f"{name}.py" for name in ("transactional", "trial_on_copies")}
+
 CORRECT = {
     "pathlib_stderr_extra_keys": CATALOGUE / "correct" / "pathlib_stderr_extra_keys.py",
     "logging_messages": CATALOGUE / "correct" / "logging_messages.py",
@@ -100,8 +131,12 @@ def gradings(tmp_path_factory):
         submissions[name] = build_submission(CATALOGUE / "wrong" / f"{name}.py", root / name)
     for name in WRONG_STATE:
         submissions[name] = build_submission(CATALOGUE / "wrong_state" / f"{name}.py", root / name, STATE_REFERENCE)
+    for name in WRONG_ROBUST:
+        submissions[name] = build_submission(CATALOGUE / "wrong_robust" / f"{name}.py", root / name, ROBUST_REFERENCE)
     for name, variant in CORRECT.items():
         submissions[name] = build_submission(variant, root / name)
+    for name, variant in CORRECT_ROBUST.items():
+        submissions[name] = build_submission(variant, root / name, ROBUST_REFERENCE)
     for name, source in BROKEN.items():
         (root / name).mkdir()
         (root / name / "checkpoints.py").write_text(source, encoding="utf-8")
@@ -126,12 +161,12 @@ def test_untouched_stubs_get_zero_and_not_implemented(gradings):
     assert card.splitlines()[-1] == f"Punkte: 0/{max_points()}"
 
 
-@pytest.mark.parametrize("name", [*WRONG, *WRONG_STATE])
+@pytest.mark.parametrize("name", [*WRONG, *WRONG_STATE, *WRONG_ROBUST])
 def test_wrong_implementation_loses_exactly_what_it_breaks(gradings, name):
     grading = gradings[name]
-    lesson = CHECKPOINTS if name in WRONG else EXACT_RESUME
+    lesson = CHECKPOINTS if name in WRONG else EXACT_RESUME if name in WRONG_STATE else ROBUST
     graded = {requirement.id for task in tasks_of(lesson) for requirement in requirements_of(task)}
-    assert failed(grading) & graded == {**WRONG, **WRONG_STATE}[name], scorecard(grading)
+    assert failed(grading) & graded == {**WRONG, **WRONG_STATE, **WRONG_ROBUST}[name], scorecard(grading)
 
 
 LESSON_ONE = {r.id for task in tasks_of(CHECKPOINTS) for r in requirements_of(task)}
@@ -143,14 +178,21 @@ def test_correct_variant_gets_full_points(gradings, name):
     assert failed(grading) & LESSON_ONE == set(), scorecard(grading)
 
 
+@pytest.mark.parametrize("name", CORRECT_ROBUST)
+def test_correct_robust_variant_gets_full_points(gradings, name):
+    grading = gradings[name]
+    assert grading.points == grading.max_points == max_points(tasks_of(ROBUST)), scorecard(grading)
+
+
 def test_folder_without_a_module_scores_zero_for_its_tasks(gradings):
     grading = gradings["pathlib_stderr_extra_keys"]  # a folder holding only checkpoints.py
-    assert grading.task(3).points == grading.task(4).points == 0
+    assert all(grading.task(number).points == 0 for number in (3, 4, 5, 6))
     assert "Die Datei training_state.py fehlt in der Abgabe." in scorecard(grading)
+    assert "Die Datei robust.py fehlt in der Abgabe." in scorecard(grading)
 
 
 def test_every_requirement_is_broken_by_some_wrong_implementation():
-    covered = set().union(*WRONG.values(), *WRONG_STATE.values())
+    covered = set().union(*WRONG.values(), *WRONG_STATE.values(), *WRONG_ROBUST.values())
     assert covered == {requirement.id for requirement in REQUIREMENTS}
 
 
@@ -205,8 +247,8 @@ def test_cli_exit_status_and_last_line(tmp_path):
     "argument, message",
     [
         ("gibt/es/nicht", "Die Abgabe gibt/es/nicht gibt es nicht."),
-        ("README.md", "Die Abgabe muss eine der Dateien checkpoints.py, training_state.py sein, nicht README.md."),
-        ("source", "Im Ordner source liegt keine der Dateien checkpoints.py, training_state.py."),
+        ("README.md", "Die Abgabe muss eine der Dateien checkpoints.py, training_state.py, robust.py sein, nicht README.md."),
+        ("source", "Im Ordner source liegt keine der Dateien checkpoints.py, training_state.py, robust.py."),
     ],
 )
 def test_cli_rejects_what_is_no_submission(argument, message):
@@ -269,6 +311,6 @@ def test_feedback_names_what_a_student_can_act_on(gradings):
     assert "Folgefehler aus Aufgabe 3" in scorecard(gradings["numpy_state_as_array"])
 
 
-def test_help_names_both_lessons():
+def test_help_names_every_lesson():
     text = run_cli("--help").stdout
-    assert "checkpoints.py" in text and "training_state.py" in text
+    assert all(lesson.filename in text and lesson.title in text for lesson in LESSONS)

@@ -1,6 +1,6 @@
 """Known-wrong, known-correct and misbehaving submissions for testing the grader itself.
 
-Each file in ``wrong/``, ``correct/`` and ``misbehaving/`` holds only what it changes. A submission
+Each file in ``wrong*/``, ``correct*/`` and ``misbehaving/`` holds only what it changes. A submission
 is a base module (the reference solution or the untouched stub) with that code appended: a later
 ``def`` replaces the earlier one.
 """
@@ -12,6 +12,7 @@ REPO = CATALOGUE.parent.parent
 REFERENCE = REPO / "solutions" / "checkpoints.py"
 STUB = REPO / "exercises" / "checkpoints.py"
 STATE_REFERENCE = REPO / "solutions" / "training_state.py"
+ROBUST_REFERENCE = REPO / "solutions" / "robust.py"
 
 
 def build_submission(variant, folder, base=REFERENCE):

@@ -109,8 +109,8 @@ def test_no_temporary_file_is_left(saved, case):
     else:
         injected(outcome, case)
     left = leftovers(outcome)
-    situation = "nach dem Speichern" if case == "absolut" else f"nachdem {FAULTS[case][0]}"
-    check(not left, f"atomic_save hinterlässt {situation} {german_list(left[:3])}. Erwartet: Die temporäre Datei "
+    situation = "Nach dem Speichern" if case == "absolut" else f"Nachdem {FAULTS[case][0]},"
+    check(not left, f"{situation} lässt atomic_save {german_list(left[:3])} zurück. Erwartet: Die temporäre Datei "
                     "wird umbenannt oder, wenn etwas scheitert, gelöscht (try/except mit os.remove und raise).")
 
 

@@ -25,14 +25,14 @@ LOADABLE = {
     "passend": ("classifier", "einem passenden Checkpoint"),
     "dataparallel": ("classifier", "einem Checkpoint eines mit DataParallel umhüllten Modells (Präfix module.)"),
     "compiled": ("classifier", "einem Checkpoint eines mit torch.compile übersetzten Modells (Präfix _orig_mod.)"),
-    "holder": ("holder", "einem Modell, dessen Untermodul wirklich module heißt"),
+    "holder": ("holder", "einem Modell mit einem Untermodul namens module"),
     "gpu": ("classifier", "einem Checkpoint von einer GPU-Maschine (Tensoren auf cuda:0)"),
 }
 PROBLEMS = {
     "andere_formen": f"einem Checkpoint mit {OTHER_CLASSES} statt {CLASSES} Klassen (andere Formen)",
-    "andere_namen": "einem Checkpoint, dessen Ausgabeschicht kopf statt head heißt",
+    "andere_namen": "einem Checkpoint mit der Ausgabeschicht kopf statt head",
     "ohne_optimierer": "einem Checkpoint ohne 'optimizer_state_dict'",
-    "teilweise_praefix": "einem Checkpoint, in dem nur manche Schlüssel mit module. beginnen",
+    "teilweise_praefix": "einem Checkpoint mit dem Präfix module. vor nur manchen Schlüsseln",
     "unsicherer_typ": "einem Checkpoint mit einem argparse.Namespace darin",
     "andere_gruppen": "einem Optimiererzustand mit zwei statt einer Parametergruppe",
     "abgeschnitten": "einer abgeschnittenen Datei",
@@ -117,7 +117,8 @@ def test_nothing_changes_on_a_problem(loaded, robust, case):
     model, optimizer = robust["fresh"]["classifier"]
     changed = [name for name, expected in (("das Modell", model), ("der Optimierer", optimizer))
                if differences(expected, observation["model" if name == "das Modell" else "optimizer"])]
-    check(not changed, f"Nach safe_load mit {PROBLEMS[case]} ist {german_list(changed)} verändert. Erwartet: erst "
+    check(not changed, f"Nach safe_load mit {PROBLEMS[case]} {'ist' if len(changed) == 1 else 'sind'} "
+                       f"{german_list(changed)} verändert. Erwartet: erst "
                        "alles prüfen (Schlüssel, Formen, Parametergruppen), dann laden – load_state_dict kopiert "
                        "passende Tensoren, bevor es bei einem Fehler abbricht.")
 

@@ -1,0 +1,37 @@
+"""load_state_dict ist nicht atomar: Bevor es abbricht, hat es schon Tensoren kopiert."""
+
+import copy
+
+import torch
+from torch import nn
+
+
+def classifier(classes):
+    torch.manual_seed(classes)
+    return nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, classes))
+
+
+model = classifier(5)
+before = copy.deepcopy(model.state_dict())
+foreign = classifier(7).state_dict()  # gleiche Namen, aber 7 statt 5 Klassen
+
+for strict in (True, False):
+    try:
+        model.load_state_dict(foreign, strict=strict)
+    except RuntimeError as error:
+        print(f"strict={strict}: RuntimeError –", str(error).splitlines()[1].strip())
+    changed = [key for key, value in model.state_dict().items() if not torch.equal(value, before[key])]
+    print("  schon überschrieben:", changed)
+    model.load_state_dict(before)
+
+# strict=False meldet fehlende und unerwartete Schlüssel, statt abzubrechen – bei passenden Formen.
+renamed = {key.replace("2.", "ausgang."): value for key, value in classifier(5).state_dict().items()}
+print(model.load_state_dict(renamed, strict=False))
+model.load_state_dict(before)
+
+# Vorher prüfen: Schlüssel und Formen gegen model.state_dict() vergleichen, dann erst laden.
+expected = model.state_dict()
+print("Fehlende Schlüssel:", sorted(expected.keys() - foreign.keys()))
+print("Unerwartete Schlüssel:", sorted(foreign.keys() - expected.keys()))
+print("Andere Formen:", {key: (list(foreign[key].shape), list(value.shape))
+                         for key, value in expected.items() if key in foreign and foreign[key].shape != value.shape})
