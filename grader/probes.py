@@ -13,7 +13,9 @@ import importlib.util
 import io
 import logging
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import traceback
@@ -275,6 +277,21 @@ def probe_safe_load(module, folder, kind="classifier", name="stand.pt"):
             "allowlist_added": sorted(set(allowlist()) - set(before))}
 
 
+def probe_preemption(module, folder, sigterm_at):
+    """``course.preemption`` with the submission's functions in two processes: SIGTERM, then a resume."""
+    runs = {}
+    for run, weights, options in (("first", "unterbrochen.pt", ["--sigterm-bei", str(sigterm_at)]),
+                                  ("second", "fortgesetzt.pt", [])):
+        job = subprocess.run([sys.executable, "-s", "-m", "course.preemption", str(submission_folder() / "robust.py"),
+                              "stand.pt", weights, *options], cwd=folder, capture_output=True, text=True)
+        runs[run] = {"status": job.returncode, "output": cap((job.stdout + job.stderr).strip(), 2000)}
+        if job.returncode != 0:
+            break
+        if run == "first" and (folder / "stand.pt").is_file():  # the second run overwrites it
+            shutil.copyfile(folder / "stand.pt", folder / "nach_sigterm.pt")
+    return runs
+
+
 PROBES = {
     "save": probe_save,
     "load": probe_load,
@@ -283,6 +300,7 @@ PROBES = {
     "resume_file": probe_resume_file,
     "atomic_save": probe_atomic_save,
     "safe_load": probe_safe_load,
+    "preemption": probe_preemption,
 }
 
 

@@ -86,6 +86,7 @@ WRONG_ROBUST = {
     "temp_in_tmp": {"atomar_anderes_dateisystem"},
     "temp_not_removed": {"atomar_aufraeumen"},
     "error_swallowed": {"atomar_fehler_weitergeben"},
+    "signal_reset_after_save": {"atomar_sigterm"},
     "validates_keys_not_shapes": {"sicher_laden_unveraendert"},
     "optimizer_not_validated": {"sicher_laden_unveraendert"},
     "replace_module_everywhere": {"sicher_laden_praefixe"},

@@ -14,10 +14,12 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 
+from course import preemption
 from course.exact_training import build_training, train_exactly
 from course.foreign_checkpoints import gpu_checkpoint_bytes
 from grader import scenarios
@@ -122,7 +124,9 @@ def robust_files():
     fresh = {kind: tuple(snapshot(part) for part in scenarios.fresh_robust_pair(kind)) for kind in ("classifier", "holder")}
     trained = {kind: tuple(snapshot(part) for part in scenarios.robust_pair(kind)) for kind in ("classifier", "holder")}
     rest = {key: value for key, value in plain.items() if key not in ("model_state_dict", "optimizer_state_dict")}
-    return {"files": files, "fresh": fresh, "trained": trained, "rest": rest,
+    uninterrupted = preemption.train(lambda obj, path: None, lambda model, optimizer, path: None, None,
+                                     stop=SimpleNamespace(signals=0)).state_dict()
+    return {"files": files, "fresh": fresh, "trained": trained, "rest": rest, "uninterrupted": uninterrupted,
             "checkpoint": plain, "old_file": torch_bytes({"epoch": 3, "alt": torch.arange(5)})}
 
 

@@ -17,6 +17,7 @@ from tests.grading.support import (
     read_content,
     returned,
     summary,
+    TRAINING_CPU_SECONDS,
 )
 
 TARGET = "ziel/stand.pt"
@@ -135,3 +136,36 @@ def test_target_on_another_file_system(saved, robust):
                      f"atomic_save {error_text(error)} aus. Erwartet: die temporäre Datei im Ordner des Ziels "
                      "anlegen (tempfile.mkstemp(dir=...)), denn os.replace verschiebt nicht zwischen Dateisystemen.")
     expect_written(outcome, robust, "mit dem temporären Ordner auf einem anderen Dateisystem")
+
+
+SIGTERM_AT = 250
+
+
+@pytest.mark.requirement("atomar_sigterm")
+def test_training_survives_sigterm(worker, robust):
+    """course.preemption with the submission's functions: SIGTERM after step 250, then a new process resumes."""
+    outcome = worker.run("preemption", "robust", args={"sigterm_at": SIGTERM_AT}, cpu=TRAINING_CPU_SECONDS)
+    runs = observed(outcome, "im Training mit SIGTERM")
+    first, second = runs.get("first", {}), runs.get("second")
+    said = f" Ausgabe: „{first.get('output', '')[-300:]}“" if first.get("output") else ""
+    status = first.get("status")
+    ended = (f"wurde durch das Signal {-status} beendet" if isinstance(status, int) and status < 0
+             else f"endete mit dem Status {status}")
+    check(status == 0,
+          f"Das Training mit Ihren Funktionen (course/preemption.py) {ended}, erwartet war nach SIGTERM der "
+          f"Status 0.{said} Erwartet: Der Handler des Trainings bleibt in Kraft; atomic_save "
+          "verändert keine Signal-Handler.")
+    data = read_untrusted(outcome.folder, "nach_sigterm.pt")
+    content, refused = read_content(data) if data is not None else (None, None)
+    check(isinstance(content, dict) and refused is None and content.get("step") == SIGTERM_AT,
+          f"Nach SIGTERM bei Schritt {SIGTERM_AT} liegt kein mit weights_only=True ladbarer Checkpoint dieses Schritts "
+          "vor.")
+    resumed = second.get("output", "") if second else ""
+    check(second is not None and second.get("status") == 0 and f"Fortgesetzt nach Schritt {SIGTERM_AT}." in resumed,
+          f"Der zweite Start setzte nicht bei Schritt {SIGTERM_AT} fort (Status {second and second.get('status')}, "
+          f"Ausgabe: „{resumed[-300:]}“). Erwartet: safe_load lädt den Checkpoint und gibt {{'step': {SIGTERM_AT}}} "
+          "zurück.")
+    weights = read_untrusted(outcome.folder, "fortgesetzt.pt")
+    final, _ = read_content(weights) if weights is not None else (None, None)
+    diffs = differences(robust["uninterrupted"], final, "Gewichte") if isinstance(final, dict) else ["fehlen"]
+    check(not diffs, f"Nach dem Fortsetzen weichen die Gewichte vom Lauf ohne Unterbrechung ab: {summary(diffs)}.")
