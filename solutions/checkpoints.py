@@ -11,7 +11,10 @@ def save_checkpoint(model, optimizer, epoch, filename="checkpoint.pth"):
     Der Checkpoint ist ein Dictionary mit diesen drei Schlüsseln:
 
     * ``'epoch'``: die Zahl der abgeschlossenen Epochen (``int``), also
-      die Epoche, mit der das Training fortgesetzt wird,
+      der Index der Epoche, mit der das Training fortgesetzt wird, gezählt
+      ab 0: Nach zwei abgeschlossenen Epochen steht hier ``2``, und die
+      Trainingsdemo zeigt die nächste Epoche als „Epoche 3/10“ an, weil sie
+      für die Anzeige ab 1 zählt,
     * ``'model_state_dict'``: der ``state_dict`` des Modells
       (Parameter und persistente Buffer),
     * ``'optimizer_state_dict'``: der ``state_dict`` des Optimierers

@@ -2,6 +2,8 @@
 
 import html
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,11 +62,41 @@ def test_resume_figure_and_its_numbers(site):
     page = page_of(site, "trainingszustand")
     assert re.search(r'<img[^>]+src="_images/fortsetzen\.png"', page)
     assert (site / "_images" / "fortsetzen.png").stat().st_size > 10_000
-    cells = re.findall(r"<td><p>(fortgesetzt [^<]+)</p></td>\s*<td><p>([0-9,e+-]+)</p></td>", page)
-    differences = {label: float(value.replace(",", ".")) for label, value in cells}
-    assert differences["fortgesetzt mit vollständigem Zustand (Lektion 2)"] == 0.0
-    assert differences["fortgesetzt mit Checkpoint aus Lektion 1"] > 1e-3
-    assert differences["fortgesetzt nur mit dem Modell"] > 1e-3
+    cells = re.findall(r"<td><p>(fortgesetzt [^<]+)</p></td>\s*<td><p>([^<]+)</p></td>\s*<td><p>([^<]+)</p></td>", page)
+    table = {label: (distance, largest) for label, distance, largest in cells}
+    assert table["fortgesetzt mit vollständigem Zustand (Lektion 2)"] == ("0", "0")
+    for label in ("fortgesetzt mit Checkpoint aus Lektion 1", "fortgesetzt nur mit dem Modell"):
+        for value in table[label]:
+            mean, low, high = (float(number.replace(",", ".")) for number in re.findall(r"[0-9]+,[0-9]+", value))
+            assert 0 < low <= mean <= high, value
+    assert "Mit vollständigem Zustand sind die Gewichte bei jedem Startwert bitgenau gleich." in text_of(page)
+
+
+def test_broken_file_table_is_the_output_of_its_program(site):
+    """The exceptions per broken file are executed at build time, not typed in."""
+    output = subprocess.run([sys.executable, "examples/broken_files_example.py"], cwd=REPO / "source",
+                            capture_output=True, text=True, check=True, timeout=300).stdout
+    text = text_of(page_of(site, "checkpoints"))
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    assert len(lines) > 15
+    for line in lines:
+        assert re.sub(r"\s+", " ", line) in re.sub(r"\s+", " ", text), line
+    # What the prose around the output says must be in the output.
+    rows, kind = {}, None
+    for line in output.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) == 3:
+            kind = kind if line.startswith(" ") else cells[0]
+            rows.setdefault(kind, set()).add(cells[-2].split(" (")[0])
+        elif len(cells) == 2 and line.startswith(" "):
+            rows[kind].add(cells[0].split(" (")[0])
+    truncated = next(kind for kind in rows if kind.startswith("abgeschnitten"))
+    assert rows[truncated] == {"OSError", "RuntimeError", "UnpicklingError"}
+    assert rows["Text 'hallo welt\\n'"] == {"KeyError"}
+    assert rows["Text 'Hallo Welt\\n'"] == {"UnpicklingError"}
+    assert "Alle sind Unterklassen von Exception: True" in output
+    assert "Mit strict=False meldet load_state_dict bei anderer Architektur ebenfalls einen RuntimeError." in output
+    assert re.search(r"Nach dem RuntimeError haben schon [1-9]\d* von \d+ Tensoren des Modells neue Werte", output)
 
 
 def test_every_grader_pointer_leads_to_an_anchor(site):
