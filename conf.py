@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "source" / "_ext"))
 # Die Beispiele der Lektionen laufen beim Bauen mit demselben Python wie Sphinx,
 # auch wenn die virtuelle Umgebung nicht aktiviert ist.
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
@@ -25,9 +26,12 @@ extensions = [
     "sphinx_togglebutton",
     "sphinx_copybutton",
     "sphinxcontrib.programoutput",
+    "german_ui",  # source/_ext/german_ui.py: furos eigene Texte auf Deutsch
 ]
+# Deutsche Texte für furo und Sphinx, die deren Kataloge nicht übersetzen (siehe german_ui.py).
+locale_dirs = ["_locale"]
 
-exclude_patterns = ["_build", "_generated"]
+exclude_patterns = ["_build", "_generated", "_ext", "_locale"]
 html_theme = "furo"
 html_title = "PyTorch-Checkpoints"
 

@@ -7,6 +7,7 @@ what to install. A failing test leaves a screenshot in _build/test-artifacts/.
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -149,3 +150,85 @@ def test_code_is_readable_in_both_modes(page, base_url, theme, name):
             continue
         worst = blocks.nth(index).evaluate(CONTRAST_SCRIPT)
         assert worst["ratio"] >= MINIMUM_CONTRAST, f"Codeblock {index}, Token {worst['token']}: {worst['ratio']:.2f}"
+
+
+# English strings of the theme and its extensions that a reader could see or a screen reader could
+# announce. Code (pre, code) is English on purpose and not searched.
+ENGLISH_UI_WORDS = [
+    "Next", "Previous", "Made with", "Back to top", "Skip to content", "Copy", "Copied", "Search", "Contents",
+    "Hide", "Show", "Toggle", "Light mode", "Dark mode", "Auto light", "On this page", "Click to", "Link to",
+    "View this page", "Edit this page", "Home", "sidebar", "Please activate", "Searching", "Preparing search",
+    "did not match", "Failed to copy", "Expand", "Collapse", "Table of contents",
+]
+ENGLISH_UI_PATTERN = re.compile(r"\b(" + "|".join(re.escape(word) for word in ENGLISH_UI_WORDS) + r")\b")
+
+COLLECT_UI_TEXT_SCRIPT = """() => {
+  const found = [document.title];
+  const skip = (node) => node.parentElement && node.parentElement.closest('pre, code, script, style');
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!skip(node) && node.textContent.trim()) found.push(node.textContent.trim());
+  }
+  found.push(document.body.innerText);
+  const attributes = ['aria-label', 'title', 'alt', 'placeholder', 'data-tooltip', 'data-toggle-hint'];
+  for (const element of document.querySelectorAll('*')) {
+    for (const name of attributes) {
+      const value = element.getAttribute(name);
+      if (value) found.push(value);
+    }
+  }
+  return found;
+}"""
+
+
+def english_ui_words(texts):
+    """Every English UI word in ``texts``, with the text it stands in."""
+    return sorted({(match, text[:80]) for text in texts for match in ENGLISH_UI_PATTERN.findall(text)})
+
+
+def test_the_english_check_finds_furos_default_strings():
+    """The browser check below would fail on an untranslated furo page."""
+    furo_defaults = ["Next", "Previous", "Made with Sphinx and @pradyunsg's Furo", "Back to top", "Skip to content",
+                     "Toggle Light / Dark / Auto color theme", "Copy to clipboard", "Copied!", "On this page",
+                     "Toggle site navigation sidebar", "Contents", "Light mode", "Dark mode",
+                     "Auto light/dark, in light mode", "Link to this heading", "Click to show"]
+    assert [word for word, _ in english_ui_words(furo_defaults)]
+    assert all(english_ui_words([text]) for text in furo_defaults)
+    assert english_ui_words(["Weiter", "Zurück", "Nach oben", "Lösung anzeigen", "Inhalt", "Checkpoint", "Optimierer",
+                             "Autograder", "Trainingsdemo"]) == []
+
+
+def ui_texts(page, url, theme):
+    page.goto(url)
+    page.evaluate(f"localStorage.setItem('theme', '{theme}')")
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    return page.evaluate(COLLECT_UI_TEXT_SCRIPT)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_page_speaks_german_in_its_ui(browser, base_url, site, theme):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        found = {}
+        for name in sorted(path.relative_to(site).as_posix() for path in site.glob("*.html")):
+            texts = ui_texts(page, f"{base_url}/{name}", theme)
+            if page.locator(".dropdown.admonition button.toggle-button").count():
+                page.locator(".dropdown.admonition button.toggle-button").first.click()  # hint "verbergen"
+                texts += page.evaluate(COLLECT_UI_TEXT_SCRIPT)
+            if page.locator("button.copybtn").count():
+                button = page.locator("button.copybtn").first
+                button.scroll_into_view_if_needed()
+                page.locator("div.highlight").first.hover()
+                button.click()  # the tooltip turns into the success message
+                texts += page.evaluate(COLLECT_UI_TEXT_SCRIPT)
+            found[name] = english_ui_words(texts)
+        for query in ("Optimierer", "Wortohnetreffer"):
+            page.goto(f"{base_url}/search.html?q={query}")
+            page.wait_for_selector("#search-results ul li a, #search-results .search-summary:not(:empty)")
+            page.wait_for_load_state("networkidle")
+            found[f"search.html?q={query}"] = english_ui_words(page.evaluate(COLLECT_UI_TEXT_SCRIPT))
+        assert {name: words for name, words in found.items() if words} == {}
+    finally:
+        context.close()
