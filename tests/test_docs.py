@@ -103,3 +103,18 @@ def test_every_grader_pointer_leads_to_an_anchor(site):
     for requirement in REQUIREMENTS:
         page = page_of(site, TASKS_BY_NUMBER[requirement.task].lesson.page)
         assert f'id="{requirement.section}"' in page, requirement.section
+
+
+def test_fixed_english_theme_texts_are_replaced_and_a_changed_theme_stops_the_build():
+    sys.path.insert(0, str(REPO / "source" / "_ext"))
+    try:
+        import german_ui
+    finally:
+        sys.path.pop(0)
+    from sphinx.errors import ExtensionError
+
+    page = "<a>x</a>" + "".join(english * count for english, _, count in german_ui.HARDCODED["page.html"])
+    translated = german_ui.translate("page.html", page, "furo/page.html")
+    assert "Toggle" not in translated and "Made with" not in translated and "Farbschema wechseln" in translated
+    with pytest.raises(ExtensionError, match="hat sich furo geändert"):
+        german_ui.translate("partials/icons.html", "<title>Inhalt</title>", "furo/partials/icons.html")
