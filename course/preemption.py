@@ -1,9 +1,8 @@
-"""Ein Training, das SIGTERM übersteht – mit den Funktionen ``atomic_save`` und ``safe_load``.
+"""Ein Training, das SIGTERM übersteht – mit der Funktion ``atomic_save`` aus Aufgabe 5.
 
-``python -m course.preemption MODUL CHECKPOINT GEWICHTE`` trainiert ein kleines Netz mit
-``atomic_save`` und ``safe_load`` aus der Datei MODUL (etwa ``exercises/robust.py``), speichert
-alle ``SAVE_EVERY`` Schritte und bei ``SIGTERM``, setzt beim nächsten Start dort fort und schreibt
-am Ende die Gewichte nach GEWICHTE. Mit ``--sigterm-bei SCHRITT`` schickt sich das Training nach
+``python -m course.preemption MODUL CHECKPOINT GEWICHTE`` trainiert ein kleines Netz, speichert mit
+``atomic_save`` aus der Datei MODUL (etwa ``exercises/robust.py``) alle ``SAVE_EVERY`` Schritte und
+bei ``SIGTERM``, setzt beim nächsten Start dort fort und schreibt am Ende die Gewichte nach GEWICHTE. Mit ``--sigterm-bei SCHRITT`` schickt sich das Training nach
 diesem Schritt selbst zweimal ``SIGTERM``, wie es ein Batch-System tut – nur vorhersagbar.
 """
 
@@ -37,13 +36,22 @@ def build():
     return model, torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 
 
-def train(atomic_save, safe_load, path, stop, steps=STEPS, sigterm_at=None):
+def resume(model, optimizer, path):
+    """Der gespeicherte Schritt nach dem Laden des Checkpoints; 0 ohne Checkpoint."""
+    if not os.path.exists(path):
+        print(f"Kein Checkpoint unter {path!r}: Das Training beginnt bei Schritt 0.", flush=True)
+        return 0
+    checkpoint = torch.load(path, weights_only=True)
+    model.load_state_dict(checkpoint["model_state_dict"])
+    optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
+    print(f"Fortgesetzt nach Schritt {checkpoint['step']}.", flush=True)
+    return checkpoint["step"]
+
+
+def train(atomic_save, path, stop, steps=STEPS, sigterm_at=None):
     """Trainiert bis ``steps``; endet früher, wenn ``stop`` ein Signal vermerkt hat. Gibt das Modell zurück."""
     model, optimizer = build()
-    rest = safe_load(model, optimizer, path)
-    step = rest["step"] if rest else 0
-    if rest:
-        print(f"Fortgesetzt nach Schritt {step}.", flush=True)
+    step = resume(model, optimizer, path) if path else 0
     while step < steps:
         data = torch.Generator().manual_seed(step)  # die Daten jedes Schritts hängen nur von ihm ab
         inputs = torch.randn(64, 32, generator=data)
@@ -66,7 +74,7 @@ def train(atomic_save, safe_load, path, stop, steps=STEPS, sigterm_at=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m course.preemption", description=__doc__.splitlines()[0])
-    parser.add_argument("modul", help="Datei mit atomic_save und safe_load, etwa exercises/robust.py")
+    parser.add_argument("modul", help="Datei mit atomic_save, etwa exercises/robust.py")
     parser.add_argument("checkpoint", help="Pfad des Checkpoints")
     parser.add_argument("gewichte", help="wohin die Gewichte am Ende geschrieben werden")
     parser.add_argument("--sigterm-bei", type=int, metavar="SCHRITT", help="nach diesem Schritt SIGTERM senden")
@@ -76,7 +84,7 @@ def main(argv=None):
     spec = importlib.util.spec_from_file_location("robust_funktionen", args.modul)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    model = train(module.atomic_save, module.safe_load, args.checkpoint, stop, sigterm_at=args.sigterm_bei)
+    model = train(module.atomic_save, args.checkpoint, stop, sigterm_at=args.sigterm_bei)
     torch.save(model.state_dict(), args.gewichte)
     return 0
 

@@ -256,11 +256,13 @@ def probe_atomic_save(module, folder, how="absolut", other_fs=False, pickling=Fa
     obj = scenarios.robust_checkpoint()
     if pickling:
         obj["zusatz"] = scenarios.FailsWhenPickled()
-    path = {"absolut": str(target), "relativ": "ziel/stand.pt", "pathlib": target}[how]
+    if how == "dateiname":
+        os.chdir(target.parent)
+    path = {"absolut": str(target), "relativ": "ziel/stand.pt", "pathlib": target, "dateiname": "stand.pt"}[how]
     outcome, _ = invoke(module.atomic_save, obj, path)
     observation = {"call": outcome}
     if other_fs:
-        observation["left_elsewhere"] = sorted(os.listdir(temporary))
+        observation.update(elsewhere=str(temporary), left_elsewhere=sorted(os.listdir(temporary)))
     return observation
 
 
@@ -271,14 +273,16 @@ def allowlist():
 
 def probe_safe_load(module, folder, kind="classifier", name="stand.pt"):
     model, optimizer = scenarios.fresh_robust_pair(kind)
+    torch.serialization.add_safe_globals([scenarios.AllowedByTheCaller])
     before = allowlist()
     outcome, value = invoke(module.safe_load, model, optimizer, name)
+    after = allowlist()
     return {"call": outcome, "value": plain(value), **states(model, optimizer),
-            "allowlist_added": sorted(set(allowlist()) - set(before))}
+            "allowlist_added": sorted(set(after) - set(before)), "allowlist_removed": sorted(set(before) - set(after))}
 
 
 def probe_preemption(module, folder, sigterm_at):
-    """``course.preemption`` with the submission's functions in two processes: SIGTERM, then a resume."""
+    """``course.preemption`` with the submission's atomic_save in two processes: SIGTERM, then a resume."""
     runs = {}
     for run, weights, options in (("first", "unterbrochen.pt", ["--sigterm-bei", str(sigterm_at)]),
                                   ("second", "fortgesetzt.pt", [])):
@@ -322,13 +326,25 @@ def watch_loading(interrupt=None):
     return calls
 
 
+def written_path(f):
+    """The absolute path ``torch.save`` writes to: a path, or the file behind a file object ("" if none)."""
+    target = f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", None)
+    if type(target) is int:  # os.fdopen(descriptor): the name is the descriptor
+        try:
+            target = os.readlink(f"/proc/self/fd/{target}")
+        except OSError:
+            return ""
+    return os.path.abspath(target) if isinstance(target, (str, os.PathLike)) else ""
+
+
 def watch_saving(fault=None):
-    """Record every call of ``torch.save``; with ``fault``, write half of the bytes and then fail as a
-    full disk does ("voll") or die as a killed job does ("abbruch"). Returns the list of calls."""
+    """Record every call of ``torch.save`` (the path it writes to, if known); with ``fault``, write half
+    of the bytes and then fail as a full disk does ("voll") or die as a killed job does ("abbruch").
+    Returns the list of calls."""
     calls, save = [], SAVE
 
     def watched_save(obj, f, *args, **kwargs):
-        calls.append(True)
+        calls.append(written_path(f))
         if not fault:
             return save(obj, f, *args, **kwargs)
         buffer = io.BytesIO()
@@ -396,7 +412,7 @@ def run(request):
         redirect_output(folder / OUTPUT)
         write_phase(folder, "run")
         observation = PROBES[request["probe"]](module, folder, **arguments)
-        observation.update(load_called=bool(calls), save_called=bool(saves))
+        observation.update(load_called=bool(calls), save_called=bool(saves), saved_to=saves)
     redirect_output(os.devnull)
     SAVE(observation, folder / OBSERVATION)
     write_phase(folder, "done")

@@ -187,3 +187,7 @@ class FailsWhenPickled:
 
     def __reduce__(self):
         raise RuntimeError("Dieses Objekt lässt sich absichtlich nicht speichern.")
+
+
+class AllowedByTheCaller:
+    """A harmless type the caller of ``safe_load`` has allowed for itself: it must stay allowed."""

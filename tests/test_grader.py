@@ -84,11 +84,15 @@ WRONG_ROBUST = {
     "plain_torch_save": {"atomar_alte_datei"},
     "backup_and_restore": {"atomar_alte_datei"},  # survives exceptions, not a killed process
     "temp_in_tmp": {"atomar_anderes_dateisystem"},
+    "temp_in_tmp_moved": {"atomar_anderes_dateisystem"},  # works, but shutil.move copies into the old file
     "temp_not_removed": {"atomar_aufraeumen"},
     "error_swallowed": {"atomar_fehler_weitergeben"},
     "signal_reset_after_save": {"atomar_sigterm"},
-    "validates_keys_not_shapes": {"sicher_laden_unveraendert"},
-    "optimizer_not_validated": {"sicher_laden_unveraendert"},
+    # Neither checks the shapes of the optimizer's state (nor does torch): such a checkpoint is loaded silently,
+    # without message and without None; a model that does not fit is half loaded.
+    "validates_keys_not_shapes": {"sicher_laden_unveraendert", "sicher_laden_rueckgabe", "sicher_laden_meldung"},
+    "optimizer_not_validated": {"sicher_laden_unveraendert", "sicher_laden_rueckgabe", "sicher_laden_meldung"},
+    "optimizer_shapes_not_checked": {"sicher_laden_unveraendert", "sicher_laden_rueckgabe", "sicher_laden_meldung"},
     "replace_module_everywhere": {"sicher_laden_praefixe"},
     "strips_whenever_prefixed": {"sicher_laden_echte_namen"},
     "map_location_ignored": {"sicher_laden_geraet"},
@@ -98,6 +102,7 @@ WRONG_ROBUST = {
     "weights_only_false": {"sicher_laden_weights_only", "sicher_laden_unveraendert", "sicher_laden_rueckgabe",
                            "sicher_laden_meldung"},
     "allowlist_left_installed": {"sicher_laden_allowlist"},
+    "allowlist_cleared": {"sicher_laden_allowlist"},
 }
 CORRECT_ROBUST = {name: CATALOGUE / "correct_robust" / f"{name}.py" for name in ("transactional", "trial_on_copies")}
 

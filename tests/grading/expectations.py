@@ -118,14 +118,15 @@ def robust_files():
         "teilweise_praefix": torch_bytes(with_model_state(partly)),
         "unsicherer_typ": torch_bytes({**plain, "args": argparse.Namespace(lr=scenarios.TRAINED_LR)}),
         "andere_gruppen": torch_bytes({**plain, "optimizer_state_dict": scenarios.robust_pair(groups=2)[1].state_dict()}),
+        "optimierer_formen": torch_bytes({**plain, "optimizer_state_dict": scenarios.robust_pair(
+            classes=scenarios.OTHER_CLASSES)[1].state_dict()}),
         "abgeschnitten": torch_bytes(plain)[:len(torch_bytes(plain)) // 2],
         "manipuliert": torch_bytes({**plain, "model_state_dict": CreatesMarker()}),
     }
     fresh = {kind: tuple(snapshot(part) for part in scenarios.fresh_robust_pair(kind)) for kind in ("classifier", "holder")}
     trained = {kind: tuple(snapshot(part) for part in scenarios.robust_pair(kind)) for kind in ("classifier", "holder")}
     rest = {key: value for key, value in plain.items() if key not in ("model_state_dict", "optimizer_state_dict")}
-    uninterrupted = preemption.train(lambda obj, path: None, lambda model, optimizer, path: None, None,
-                                     stop=SimpleNamespace(signals=0)).state_dict()
+    uninterrupted = preemption.train(lambda obj, path: None, None, stop=SimpleNamespace(signals=0)).state_dict()
     return {"files": files, "fresh": fresh, "trained": trained, "rest": rest, "uninterrupted": uninterrupted,
             "checkpoint": plain, "old_file": torch_bytes({"epoch": 3, "alt": torch.arange(5)})}
 

@@ -35,12 +35,15 @@ PROBLEMS = {
     "teilweise_praefix": "einem Checkpoint mit dem Präfix module. vor nur manchen Schlüsseln",
     "unsicherer_typ": "einem Checkpoint mit einem argparse.Namespace darin",
     "andere_gruppen": "einem Optimiererzustand mit zwei statt einer Parametergruppe",
+    "optimierer_formen": f"einem Optimiererzustand eines Modells mit {OTHER_CLASSES} statt {CLASSES} Klassen",
     "abgeschnitten": "einer abgeschnittenen Datei",
     "fehlt": "einer fehlenden Datei",
 }
 # What the message must name for each problem (regular expressions; the shapes in any notation).
+SHAPES = [rf"\b{OTHER_CLASSES}\D{{1,4}}{HIDDEN}\b", rf"\b{CLASSES}\D{{1,4}}{HIDDEN}\b"]
 NAMED = {
-    "andere_formen": ("beide Formen", [rf"\b{OTHER_CLASSES}\D{{1,4}}{HIDDEN}\b", rf"\b{CLASSES}\D{{1,4}}{HIDDEN}\b"]),
+    "andere_formen": ("beide Formen", SHAPES),
+    "optimierer_formen": ("beide Formen", SHAPES),
     "andere_namen": ("den fehlenden Schlüssel", [r"head\.(weight|bias)"]),
     "ohne_optimierer": ("den fehlenden Schlüssel", [r"optimizer_state_dict"]),
     "unsicherer_typ": ("den abgelehnten Typ", [r"argparse\.Namespace"]),
@@ -159,8 +162,12 @@ def test_crafted_file_runs_no_code(loaded):
 def test_allowlist_stays_as_it_was(loaded, case):
     observation = observed(loaded[case], "in safe_load")
     raised(observation["call"])
-    added = observation.get("allowlist_added")
+    added, removed = observation.get("allowlist_added"), observation.get("allowlist_removed")
     check(isinstance(added, list) and not added,
           f"Nach safe_load stehen zusätzliche Typen in der Allowlist von weights_only: "
           f"{german_list(map(str, (added or [])[:3]))}. Erwartet: add_safe_globals nie dauerhaft; wenn überhaupt, "
           "dann torch.serialization.safe_globals([...]) als with-Block nur für ein Laden.")
+    check(isinstance(removed, list) and not removed,
+          f"Nach safe_load fehlen Typen, die das aufrufende Programm erlaubt hatte: "
+          f"{german_list(map(str, (removed or [])[:3]))}. Erwartet: die Allowlist nicht leeren "
+          "(clear_safe_globals) und nicht verändern.")

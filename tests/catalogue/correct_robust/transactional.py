@@ -35,6 +35,10 @@ def safe_load(model, optimizer, path, map_location="cpu"):
     try:
         model.load_state_dict(model_state)
         optimizer.load_state_dict(optimizer_state)
+        for parameter, state in optimizer.state.items():  # torch does not check these shapes itself
+            for name, value in state.items():
+                if value.dim() > 0 and value.shape != parameter.shape:
+                    raise ValueError(f"{name} hat die Form {tuple(value.shape)}, der Parameter {tuple(parameter.shape)}")
     except Exception as error:
         model.load_state_dict(saved[0])
         optimizer.load_state_dict(saved[1])

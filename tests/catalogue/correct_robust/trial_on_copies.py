@@ -36,6 +36,10 @@ def safe_load(model, optimizer, path, map_location="cpu"):
         model_copy, optimizer_copy = copy.deepcopy((model, optimizer))
         model_copy.load_state_dict(state)
         optimizer_copy.load_state_dict(checkpoint["optimizer_state_dict"])
+        bad = [(list(v.shape), list(p.shape)) for p, s in optimizer_copy.state.items() for v in s.values()
+               if v.dim() and v.shape != p.shape]
+        if bad:
+            raise ValueError(f"Optimiererzustand mit Form {bad[0][0]} für einen Parameter der Form {bad[0][1]}")
     except Exception as error:
         log.warning("Checkpoint %s nicht geladen: %s: %s", path, type(error).__name__, error)
         return None
