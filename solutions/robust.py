@@ -19,8 +19,8 @@ def atomic_save(obj, path):
     ``os.replace`` die Zieldatei in einem Schritt, und ein ``os.fsync`` des
     Ordners macht auch das Umbenennen dauerhaft.
 
-    Scheitert irgendetwas davor (Platte voll, ein Objekt lässt sich nicht
-    speichern, Strg+C), bleibt eine vorhandene Datei unter ``path``
+    Scheitert etwas vor dem Umbenennen (Platte voll, ein Objekt lässt sich
+    nicht speichern, Strg+C), bleibt eine vorhandene Datei unter ``path``
     unverändert, die temporäre Datei wird gelöscht und die Ausnahme
     weitergegeben: Wer ``atomic_save`` aufruft, erfährt, dass nicht
     gespeichert wurde.

@@ -1,4 +1,4 @@
-"""Was ``torch.load(..., weights_only=True)`` zulässt – und wie lange eine Ausnahme gilt."""
+"""Was ``torch.load(..., weights_only=True)`` zulässt – und wie lange ein zusätzlich erlaubter Typ erlaubt bleibt."""
 
 import argparse
 import io
@@ -24,9 +24,10 @@ def try_loading(title, data):
         print(f"{title}: abgelehnt, Typ {found.group(1) or found.group(2)}")
 
 
-# Zugelassen: Tensoren, Zahlen, Zeichenketten, Listen, Tupel, Dictionaries, OrderedDict, torch.Size.
-try_loading("Tensoren und einfache Werte", saved(
-    {"gewichte": OrderedDict(w=torch.ones(2)), "epoche": 7, "name": "lauf-1", "form": torch.Size([2, 3])}))
+# Zugelassen: Tensoren, einfache Werte und Container, einige torch-Typen.
+try_loading("Tensoren, einfache Werte, torch.device und torch.dtype", saved(
+    {"gewichte": OrderedDict(w=torch.ones(2)), "epoche": 7, "name": "lauf-1", "kennung": b"\x01", "menge": {1, 2},
+     "form": torch.Size([2, 3]), "geraet": torch.device("cpu"), "dtype": torch.float32}))
 # Abgelehnt: alles andere, etwa die Kommandozeilenargumente eines Trainingsskripts.
 mit_args = saved({"epoche": 7, "args": argparse.Namespace(lr=0.01)})
 try_loading("Mit argparse.Namespace", mit_args)

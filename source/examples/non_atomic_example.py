@@ -29,6 +29,22 @@ renamed = {key.replace("2.", "ausgang."): value for key, value in classifier(5).
 print(model.load_state_dict(renamed, strict=False))
 model.load_state_dict(before)
 
+# Die Formen seines Zustands prüft der Optimierer nicht: Der Fehler kommt erst beim nächsten Schritt.
+optimizer = torch.optim.AdamW(model.parameters())
+other = classifier(7)
+other_optimizer = torch.optim.AdamW(other.parameters())
+other(torch.randn(4, 6)).sum().backward()
+other_optimizer.step()
+optimizer.load_state_dict(other_optimizer.state_dict())
+print("Optimiererzustand eines anderen Modells geladen, exp_avg von 2.weight:",
+      list(optimizer.state[model[2].weight]["exp_avg"].shape), "statt", list(model[2].weight.shape))
+model(torch.randn(4, 6)).sum().backward()
+try:
+    optimizer.step()
+except RuntimeError as error:
+    print("Nächster Schritt: RuntimeError –", error)
+model.load_state_dict(before)
+
 # Vorher prüfen: Schlüssel und Formen gegen model.state_dict() vergleichen, dann erst laden.
 expected = model.state_dict()
 print("Fehlende Schlüssel:", sorted(expected.keys() - foreign.keys()))

@@ -38,4 +38,4 @@ with tempfile.TemporaryDirectory() as folder:
     run(folder, "ohne.pt", "ohne_unterbrechung.pt")
     same = all(torch.equal(a, b) for a, b in zip(torch.load(folder / "fortgesetzt.pt").values(),
                                                  torch.load(folder / "ohne_unterbrechung.pt").values()))
-    print(f"Gewichte am Ende bitgleich mit einem Lauf ohne Unterbrechung: {yes(same)}.")
+    print(f"Gewichte am Ende bitgenau wie bei einem Lauf ohne Unterbrechung: {yes(same)}.")
