@@ -19,7 +19,7 @@ STEPS = 800
 SAVE_EVERY = 100
 
 
-class StopRequest:
+class SigtermFlag:
     """Der Signal-Handler merkt sich nur das Signal; gespeichert wird in der Schleife."""
 
     def __init__(self):
@@ -79,7 +79,7 @@ def main(argv=None):
     parser.add_argument("gewichte", help="wohin die Gewichte am Ende geschrieben werden")
     parser.add_argument("--sigterm-bei", type=int, metavar="SCHRITT", help="nach diesem Schritt SIGTERM senden")
     args = parser.parse_args(argv)
-    stop = StopRequest()
+    stop = SigtermFlag()
     torch.set_num_threads(1)
     spec = importlib.util.spec_from_file_location("robust_funktionen", args.modul)
     module = importlib.util.module_from_spec(spec)

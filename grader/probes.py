@@ -15,7 +15,6 @@ import logging
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import traceback
@@ -57,6 +56,8 @@ def warm_up(module):
         scenarios.training_in_progress()
         scenarios.peek_draws()
     if module == "robust":
+        from course import preemption  # noqa: F401  (the training of the SIGTERM probe)
+
         model, optimizer = scenarios.fresh_robust_pair()
         torch.save(scenarios.robust_checkpoint(), io.BytesIO())
         copy.deepcopy(optimizer.state_dict())
@@ -281,15 +282,40 @@ def probe_safe_load(module, folder, kind="classifier", name="stand.pt"):
             "allowlist_added": sorted(set(after) - set(before)), "allowlist_removed": sorted(set(before) - set(after))}
 
 
+def run_forked(argv, folder, output):
+    """``course.preemption.main(argv)`` in a forked process of its own, as a fresh start of a script
+    would run it (torch is already imported); returns its exit status (negative: killed by a signal)."""
+    from course import preemption
+
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.chdir(folder)
+            redirect_output(folder / output)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            code = preemption.main(argv)
+        except SystemExit as error:
+            code = error.code if type(error.code) is int else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
 def probe_preemption(module, folder, sigterm_at):
     """``course.preemption`` with the submission's atomic_save in two processes: SIGTERM, then a resume."""
     runs = {}
     for run, weights, options in (("first", "unterbrochen.pt", ["--sigterm-bei", str(sigterm_at)]),
                                   ("second", "fortgesetzt.pt", [])):
-        job = subprocess.run([sys.executable, "-s", "-m", "course.preemption", str(submission_folder() / "robust.py"),
-                              "stand.pt", weights, *options], cwd=folder, capture_output=True, text=True)
-        runs[run] = {"status": job.returncode, "output": cap((job.stdout + job.stderr).strip(), 2000)}
-        if job.returncode != 0:
+        status = run_forked([str(submission_folder() / "robust.py"), "stand.pt", weights, *options], folder,
+                            f"{run}.txt")
+        runs[run] = {"status": status, "output": cap((folder / f"{run}.txt").read_text(errors="replace").strip(), 2000)}
+        if status != 0:
             break
         if run == "first" and (folder / "stand.pt").is_file():  # the second run overwrites it
             shutil.copyfile(folder / "stand.pt", folder / "nach_sigterm.pt")

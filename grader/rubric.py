@@ -110,7 +110,7 @@ REQUIREMENTS = (
     Requirement("atomar_aufraeumen", 5, 1, "Keine temporäre Datei bleibt zurück", *_ATOMIC),
     Requirement("atomar_fehler_weitergeben", 5, 1, "Ein Fehler beim Schreiben wird an den Aufrufer weitergegeben", *_ATOMIC_TASK),
     Requirement("atomar_anderes_dateisystem", 5, 2, "Auch wenn das Ziel auf einem anderen Dateisystem als der temporäre Ordner liegt", *_ATOMIC),
-    Requirement("atomar_sigterm", 5, 2, "Ein Training mit Ihren Funktionen übersteht SIGTERM: Status 0, Checkpoint ladbar, Fortsetzen bitgenau", *_PREEMPTION),
+    Requirement("atomar_sigterm", 5, 2, "Ein Training mit Ihrem atomic_save übersteht SIGTERM: Status 0, Checkpoint ladbar, Fortsetzen bitgenau", *_PREEMPTION),
     Requirement("sicher_laden_erfolg", 6, 2, "Ein passender Checkpoint: Modell und Optimierer geladen, der Rest zurückgegeben", *_SAFE_LOAD),
     Requirement("sicher_laden_praefixe", 6, 2, "Checkpoints von DataParallel/DDP (module.) und torch.compile (_orig_mod.) laden", *_PREFIXES),
     Requirement("sicher_laden_echte_namen", 6, 1, "Ein Untermodul, das wirklich module heißt, wird nicht umbenannt", *_PREFIXES),
