@@ -1,8 +1,8 @@
 """Benchmark: grade 50 submissions with ``grade_all`` and compare with one ``make grade``.
 
 Run: ``.venv/bin/python -m benchmarks.grade_all`` (takes about ten minutes on 2 cores).
-Every submission holds both modules: copies of the reference and of the wrong-implementation
-catalogue of either lesson, completed by the reference module of the other lesson.
+Every submission holds all modules: copies of the reference and of the wrong-implementation
+catalogue of one lesson, completed by the reference modules of the other lessons.
 """
 
 import itertools
@@ -15,21 +15,23 @@ import time
 from pathlib import Path
 
 from grader.batch import grade_all, summary
-from tests.catalogue import CATALOGUE, REFERENCE, REPO, STATE_REFERENCE, build_submission
+from tests.catalogue import CATALOGUE, REFERENCE, REPO, ROBUST_REFERENCE, STATE_REFERENCE, build_submission
 
 COUNT = 50
 
 
+BASES = {"wrong": REFERENCE, "wrong_state": STATE_REFERENCE, "wrong_robust": ROBUST_REFERENCE}
+
+
 def make_submissions(root):
-    variants = [None, *sorted((CATALOGUE / "wrong").glob("*.py")), *sorted((CATALOGUE / "wrong_state").glob("*.py"))]
+    variants = [None, *(path for folder in BASES for path in sorted((CATALOGUE / folder).glob("*.py")))]
     for index, variant in zip(range(COUNT), itertools.cycle(variants)):
         folder = root / f"student{index:02d}"
         folder.mkdir(parents=True)
-        for module in (REFERENCE, STATE_REFERENCE):
+        for module in BASES.values():
             shutil.copy(module, folder / module.name)
         if variant is not None:
-            base = STATE_REFERENCE if variant.parent.name == "wrong_state" else REFERENCE
-            build_submission(variant, folder, base)
+            build_submission(variant, folder, BASES[variant.parent.name])
 
 
 def time_single_grade():

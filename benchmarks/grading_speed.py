@@ -1,9 +1,10 @@
 """Benchmark: one grading measured against a bare ``import torch``, side by side in one run.
 
 Run: ``.venv/bin/python -m benchmarks.grading_speed [--runs N]``. Each round times, one after
-another, ``python -c "import torch"``, ``python -m grader solutions/checkpoints.py`` (lesson 1)
-and ``python -m grader solutions`` (both lessons); the medians and their ratios are printed.
-Goals of the runner: lesson 1 at most 2×, both lessons at most 3× a bare ``import torch``.
+another, ``python -c "import torch"``, ``python -m grader solutions/checkpoints.py`` (lesson 1),
+``python -m grader solutions/robust.py`` (lesson 3) and ``python -m grader solutions`` (all
+lessons); the medians and their ratios are printed. Goals of the runner: lesson 1 at most 2×, all
+lessons at most 3× a bare ``import torch``.
 """
 
 import argparse
@@ -17,7 +18,8 @@ from tests.catalogue import REPO
 COMMANDS = {
     "import torch": [sys.executable, "-c", "import torch"],
     "Lektion 1 (solutions/checkpoints.py)": [sys.executable, "-m", "grader", "solutions/checkpoints.py"],
-    "beide Lektionen (solutions/)": [sys.executable, "-m", "grader", "solutions"],
+    "Lektion 3 (solutions/robust.py)": [sys.executable, "-m", "grader", "solutions/robust.py"],
+    "alle Lektionen (solutions/)": [sys.executable, "-m", "grader", "solutions"],
 }
 
 
