@@ -72,19 +72,26 @@ html_favicon = "source/_static/favicon.svg"
 
 FIGURE_SOURCES = ["course/resume_figure.py", "course/exact_training.py", "course/training.py",
                   "solutions/checkpoints.py", "solutions/training_state.py"]
+# Je Abbildung: das Modul mit build(zielordner), seine Quellen und die Datei mit ihrem Stand.
+FIGURES = [
+    ("course.resume_figure", FIGURE_SOURCES, "stand.txt"),  # Lektion „Training exakt fortsetzen“
+    ("course.rotation_figure", ["course/rotation_figure.py", "solutions/verwaltung.py"],
+     "stand_verwaltung.txt"),  # Lektion „Checkpoints verwalten“
+]
 
 
 def generate_figures(app):
-    """Die Abbildung der Lektion „Training exakt fortsetzen“, neu nur, wenn sich ihre Quellen ändern."""
-    digest = hashlib.sha256(b"".join((ROOT / source).read_bytes() for source in FIGURE_SOURCES)).hexdigest()
-    target = Path(app.srcdir) / "_generated"
-    stamp = target / "stand.txt"
-    if stamp.exists() and stamp.read_text() == digest:
-        return
-    from course.resume_figure import build  # importiert torch: nur wenn wirklich nötig
+    """Die Abbildungen der Lektionen, jede neu nur, wenn sich ihre Quellen ändern."""
+    import importlib
 
-    build(target)
-    stamp.write_text(digest)
+    target = Path(app.srcdir) / "_generated"
+    for module, sources, stamp_name in FIGURES:
+        digest = hashlib.sha256(b"".join((ROOT / source).read_bytes() for source in sources)).hexdigest()
+        stamp = target / stamp_name
+        if stamp.exists() and stamp.read_text() == digest:
+            continue
+        importlib.import_module(module).build(target)  # importiert torch: nur wenn wirklich nötig
+        stamp.write_text(digest)
 
 
 def setup(app):

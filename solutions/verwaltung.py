@@ -185,6 +185,7 @@ class CheckpointManager:
                 checkpoint = torch.load(path, weights_only=True)
             except Exception as error:
                 reason = " ".join(str(error).split())
+                reason = reason.split(". ")[0].rstrip(".")  # der erste Satz reicht
                 reason = reason if len(reason) <= 200 else reason[:199] + "…"
                 print(f"Überspringe {path.name}: nicht ladbar ({type(error).__name__}: {reason})")
                 continue
