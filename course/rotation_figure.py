@@ -103,7 +103,7 @@ def sentences(timeline):
         lines.append(f"Schritt {', '.join(map(str, ties))} erreicht denselben Wert {german(best_value)}; "
                      f"bei Gleichstand bleibt der frühere, Schritt {final_best}, der beste.")
     if nan_steps:
-        lines.append(f"Bei Schritt {', '.join(map(str, nan_steps))} ist ``val_loss`` NaN (in der oberen Kurve "
+        lines.append(f"Bei Schritt {', '.join(map(str, nan_steps))} ist ``val_loss`` ``NaN`` (in der oberen Kurve "
                      "eine Lücke); dieser Checkpoint wird nie der beste und verschwindet, sobald er nicht mehr "
                      f"zu den {KEEP} neuesten gehört.")
     return "\n".join(lines) + "\n"

@@ -50,7 +50,7 @@ class CheckpointManager:
     lässt sich mit ``torch.load(..., weights_only=True)`` laden.
 
     Behalten werden die ``keep`` neuesten Checkpoints (nach Schrittnummer)
-    und zusätzlich der beste: der mit dem kleinsten (``mode="min"``) bzw.
+    und zusätzlich der beste: der mit dem kleinsten (``mode="min"``) oder
     größten (``mode="max"``) Wert ``metrics[monitor]``. Bei Gleichstand
     bleibt der frühere der beste; ``NaN`` wird nie der beste.
 
@@ -102,7 +102,7 @@ class CheckpointManager:
                 geschrieben wird) und wird mit ``float()`` umgewandelt.
 
         Returns:
-            pathlib.Path: Der Pfad der neuen Datei.
+            Den Pfad der neuen Datei als ``pathlib.Path``.
         """
         # TODO: metrics[monitor] prüfen (KeyError), Datei mit _atomic_save schreiben, erst danach alle
         #       Checkpoints außer den keep neuesten (nach Schritt) und dem besten löschen.
@@ -120,8 +120,8 @@ class CheckpointManager:
         nennt.
 
         Returns:
-            pathlib.Path: Der Pfad des neuesten gültigen Checkpoints, oder
-            ``None``, wenn es keinen gibt.
+            Den Pfad des neuesten gültigen Checkpoints als ``pathlib.Path``,
+            oder ``None``, wenn es keinen gibt.
         """
         # TODO: Dateien nach Schritt absteigend mit torch.load(..., weights_only=True) versuchen,
         #       Schlüssel prüfen; jede übersprungene Datei mit Grund melden.

@@ -51,7 +51,7 @@ class CheckpointManager:
     lässt sich mit ``torch.load(..., weights_only=True)`` laden.
 
     Behalten werden die ``keep`` neuesten Checkpoints (nach Schrittnummer)
-    und zusätzlich der beste: der mit dem kleinsten (``mode="min"``) bzw.
+    und zusätzlich der beste: der mit dem kleinsten (``mode="min"``) oder
     größten (``mode="max"``) Wert ``metrics[monitor]``. Bei Gleichstand
     bleibt der frühere der beste; ``NaN`` wird nie der beste.
 
@@ -141,7 +141,7 @@ class CheckpointManager:
                 geschrieben wird) und wird mit ``float()`` umgewandelt.
 
         Returns:
-            pathlib.Path: Der Pfad der neuen Datei.
+            Den Pfad der neuen Datei als ``pathlib.Path``.
         """
         if self.monitor not in metrics:
             raise KeyError(f"metrics enthält den überwachten Wert {self.monitor!r} nicht "
@@ -177,8 +177,8 @@ class CheckpointManager:
         nennt.
 
         Returns:
-            pathlib.Path: Der Pfad des neuesten gültigen Checkpoints, oder
-            ``None``, wenn es keinen gibt.
+            Den Pfad des neuesten gültigen Checkpoints als ``pathlib.Path``,
+            oder ``None``, wenn es keinen gibt.
         """
         for path, _ in sorted(self._scan(), key=lambda item: item[1], reverse=True):
             try:
