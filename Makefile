@@ -30,7 +30,7 @@ help:
 	@echo "make grade-all ABGABEN=ORDNER   alle Abgaben eines Kurses bewerten (Ergebnis: bewertung/)"
 	@echo "make gradescope         Autograder-Paket für Gradescope bauen (_build/gradescope.zip)"
 	@echo "make train              Trainingsdemo mit Ihren Funktionen (LOESUNG=1: Musterlösung, LEKTION=1: Lektion 1,"
-	@echo "                        EPOCHEN=20: bis Epoche 20 trainieren)"
+	@echo "                        EPOCHEN=20: bis Epoche 20 trainieren, VERWALTUNG=1: CheckpointManager der Lektion 4)"
 	@echo "make clean              Build-Ergebnisse löschen"
 
 $(VENV)/.installiert: requirements.txt
@@ -70,7 +70,7 @@ gradescope: $(SETUP)
 	$(PYTHON) -m gradescope.package $(BUILDDIR)/gradescope.zip
 
 train: $(SETUP)
-	$(PYTHON) -m course $(if $(LEKTION),--lektion $(LEKTION)) $(if $(LOESUNG),--loesung) $(if $(EPOCHEN),--epochen $(EPOCHEN))
+	$(PYTHON) -m course $(if $(LEKTION),--lektion $(LEKTION)) $(if $(LOESUNG),--loesung) $(if $(EPOCHEN),--epochen $(EPOCHEN)) $(if $(VERWALTUNG),--verwaltung)
 
 clean:
 	rm -rf $(BUILDDIR)

@@ -299,3 +299,69 @@ def test_lesson_two_reports_the_mean_loss_and_accuracy_of_each_epoch(tmp_path):
         assert re.fullmatch(r"Epoche [12]/2: Verlust \d+,\d{4}, Genauigkeit \d+,\d %, \d+,\d\d s", line), line
     losses = [float(re.search(r"Verlust (\S+),", line)[1].replace(",", ".")) for line in lines]
     assert losses[1] < losses[0]  # the mean falls; the best batch loss would not say that
+
+
+def managed_files(workdir):
+    return sorted(path.name for path in (workdir / "checkpoints").iterdir())
+
+
+def test_managed_demo_keeps_three_and_the_best_and_resumes_from_the_newest_valid_file(tmp_path):
+    """``--verwaltung``: the CheckpointManager of lesson 4 in the demo (``make train VERWALTUNG=1``)."""
+    first = demo(tmp_path, "--verwaltung", "--loesung", "--epochen", "8")
+    assert first.returncode == 0, first.stderr
+    assert "Kein gültiger Checkpoint in 'checkpoints'" in first.stdout
+    assert managed_files(tmp_path) == ["schritt-000138.pt", "schritt-000161.pt", "schritt-000184.pt"]
+    # An old checkpoint that is the best by far, and a truncated newest one: a new process must
+    # keep the first (its value is in the file) and resume from the newest file that loads.
+    folder = tmp_path / "checkpoints"
+    checkpoint = torch.load(folder / "schritt-000138.pt", weights_only=True)
+    assert checkpoint["metrics"]["verlust"] > 0
+    torch.save({**checkpoint, "step": 23, "metrics": {"verlust": 0.0}}, folder / "schritt-000023.pt")
+    newest = folder / "schritt-000184.pt"
+    newest.write_bytes(newest.read_bytes()[:1000])
+
+    second = demo(tmp_path, "--verwaltung", "--loesung", "--epochen", "8")
+    assert second.returncode == 0, second.stderr
+    lines = second.stdout.splitlines()
+    assert any(line.startswith("Überspringe schritt-000184.pt") for line in lines), lines
+    assert "Lade schritt-000161.pt" in second.stdout
+    assert "Setze das Training nach Schritt 161 fort: Epoche 8/8, Batch 1 von 23." in second.stdout
+    assert "Das Training ist abgeschlossen: 8 Epochen." in second.stdout
+    assert managed_files(tmp_path) == ["schritt-000023.pt", "schritt-000138.pt", "schritt-000161.pt",
+                                       "schritt-000184.pt"]
+    assert torch.load(newest, weights_only=True)["step"] == 184  # written anew
+
+
+def test_managed_demo_resumes_bit_for_bit_after_sigint(tmp_path):
+    (tmp_path / "durchgehend").mkdir()
+    uninterrupted = demo(tmp_path / "durchgehend", "--verwaltung", "--loesung", "--epochen", "10")
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+
+    workdir = tmp_path / "unterbrochen"
+    workdir.mkdir()
+    running = RunningDemo(workdir, "--verwaltung", "--loesung", "--epochen", "10")
+    running.wait_for("Epoche 1/10")
+    running.process.send_signal(signal.SIGINT)
+    status, after, errors = running.finish()
+    assert "Traceback" not in errors and status == 130, (status, after, errors)
+    match = re.fullmatch(r"Unterbrochen \(Strg\+C\): In '(?P<path>checkpoints/schritt-(?P<step>\d{6})\.pt)' ist der "
+                         r"Stand nach Schritt (?P<said>\d+) .* gespeichert; ein neuer Aufruf setzt genau dort fort\.",
+                         after[-1])
+    assert match, after
+    assert int(match["step"]) == int(match["said"])
+    assert torch.load(workdir / match["path"], weights_only=True)["step"] == int(match["said"])
+
+    resumed = demo(workdir, "--verwaltung", "--loesung", "--epochen", "10")
+    assert f"Setze das Training nach Schritt {int(match['said'])} fort" in resumed.stdout, resumed.stdout
+    assert "Das Training ist abgeschlossen: 10 Epochen." in resumed.stdout, resumed.stderr
+    expected = torch.load(tmp_path / "durchgehend" / "checkpoints" / "schritt-000230.pt", weights_only=True)
+    actual = torch.load(workdir / "checkpoints" / "schritt-000230.pt", weights_only=True)
+    weights = expected["state"]["model_state_dict"]
+    assert all(torch.equal(weights[name], actual["state"]["model_state_dict"][name]) for name in weights)
+
+
+def test_managed_demo_with_the_untouched_stub_explains_what_to_do(tmp_path):
+    result = demo(tmp_path, "--verwaltung")
+    assert result.returncode == 1
+    assert "noch nicht implementiert" in result.stderr
+    assert "make train VERWALTUNG=1 LOESUNG=1" in result.stderr
