@@ -420,6 +420,7 @@ def run(request):
     saves = watch_saving(arguments.pop("fault", None))
     os.environ.update(request.get("env", {}))
     os.environ.update({SUBMISSION_VARIABLE: request["submission"], "HOME": str(folder), "TMPDIR": str(folder)})
+    tempfile.tempdir = str(folder)  # the worker may have cached /tmp already, another file system in the sandbox
     warnings.filterwarnings("ignore", module="torch")  # torch's own warnings are no message of the student
     handler = logging.StreamHandler(sys.stderr)
     logging.getLogger().addHandler(handler)

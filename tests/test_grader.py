@@ -100,13 +100,15 @@ WRONG_ROBUST = {
     "strips_whenever_prefixed": {"sicher_laden_echte_namen"},
     "map_location_ignored": {"sicher_laden_geraet"},
     "raises_on_problem": {"sicher_laden_rueckgabe"},
+    "returns_epoch_only": {"sicher_laden_erfolg"},
     "message_without_details": {"sicher_laden_meldung"},
     # Without weights_only the unsafe type is not refused either: the checkpoint with it loads.
-    "weights_only_false": {"sicher_laden_weights_only", "sicher_laden_unveraendert", "sicher_laden_rueckgabe",
-                           "sicher_laden_meldung"},
+    "safe_load_weights_only_false": {"sicher_laden_weights_only", "sicher_laden_unveraendert",
+                                     "sicher_laden_rueckgabe", "sicher_laden_meldung"},
     "allowlist_left_installed": {"sicher_laden_allowlist"},
     "allowlist_cleared": {"sicher_laden_allowlist"},
 }
+assert not WRONG_ROBUST.keys() & (WRONG.keys() | WRONG_STATE.keys()), "names must be unique across the catalogue"
 CORRECT_ROBUST = {name: CATALOGUE / "correct_robust" / f"{name}.py" for name in ("transactional", "trial_on_copies")}
 
 CORRECT = {
@@ -187,10 +189,13 @@ def test_correct_variant_gets_full_points(gradings, name):
     assert failed(grading) & LESSON_ONE == set(), scorecard(grading)
 
 
+LESSON_THREE = {r.id for task in tasks_of(ROBUST) for r in requirements_of(task)}
+
+
 @pytest.mark.parametrize("name", CORRECT_ROBUST)
 def test_correct_robust_variant_gets_full_points(gradings, name):
     grading = gradings[name]
-    assert grading.points == grading.max_points == max_points(tasks_of(ROBUST)), scorecard(grading)
+    assert failed(grading) & LESSON_THREE == set(), scorecard(grading)
 
 
 def test_folder_without_a_module_scores_zero_for_its_tasks(gradings):
