@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import sandbox
+from grader.rubric import ALL_MODULES
 from grader.worker import IMPORT_OUTPUT, OBSERVATION, OUTPUT, PHASE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,7 +104,7 @@ def sandbox_wanted():
 class Worker:
     """One sandboxed fork server; submissions come and go as sessions (:class:`Session`), one at a time."""
 
-    def __init__(self, root, modules=("checkpoints", "training_state", "robust"), memory=MEMORY_LIMIT_BYTES,
+    def __init__(self, root, modules=ALL_MODULES, memory=MEMORY_LIMIT_BYTES,
                  processes=PROCESS_LIMIT):
         root = Path(root)
         self.stage, self.scratch = root / "stufe", root / "arbeit"

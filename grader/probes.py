@@ -322,6 +322,28 @@ def probe_preemption(module, folder, sigterm_at):
     return runs
 
 
+def probe_manager(module, folder, script):
+    """A script of operations with the submission's CheckpointManager (see scenarios.run_manager_script)."""
+    position = [0]
+
+    def printed():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with open(folder / OUTPUT, "rb") as output:
+            output.seek(position[0])
+            data = output.read()
+        position[0] += len(data)
+        return cap(data.decode("utf-8", errors="replace").strip(), 4000)
+
+    def call(function):
+        outcome, value = invoke(function)
+        if "returned" in outcome:
+            outcome["value"] = plain(scenarios.as_plain_result(value))
+        return outcome, value
+
+    return {"records": scenarios.run_manager_script(module.CheckpointManager, folder, script, call, printed)}
+
+
 PROBES = {
     "save": probe_save,
     "load": probe_load,
@@ -331,6 +353,7 @@ PROBES = {
     "atomic_save": probe_atomic_save,
     "safe_load": probe_safe_load,
     "preemption": probe_preemption,
+    "manager": probe_manager,
 }
 
 

@@ -48,7 +48,9 @@ class Requirement:
 CHECKPOINTS = Lesson("checkpoints", "Checkpoints", "checkpoints")
 EXACT_RESUME = Lesson("trainingszustand", "Training exakt fortsetzen", "training_state")
 ROBUST = Lesson("robust", "Sicher und robust speichern", "robust")
-LESSONS = (CHECKPOINTS, EXACT_RESUME, ROBUST)
+MANAGING = Lesson("verwaltung", "Checkpoints verwalten", "verwaltung")
+LESSONS = (CHECKPOINTS, EXACT_RESUME, ROBUST, MANAGING)
+ALL_MODULES = tuple(lesson.module for lesson in LESSONS)
 
 TASKS = (
     Task(1, CHECKPOINTS, ("save_checkpoint",), "Checkpoint speichern"),
@@ -57,6 +59,7 @@ TASKS = (
     Task(4, EXACT_RESUME, ("restore_rng_states", "resume_training_state"), "Training exakt fortsetzen"),
     Task(5, ROBUST, ("atomic_save",), "Atomar speichern"),
     Task(6, ROBUST, ("safe_load",), "Ganz oder gar nicht laden"),
+    Task(7, MANAGING, ("CheckpointManager",), "Ein CheckpointManager"),
 )
 TASKS_BY_NUMBER = {task.number: task for task in TASKS}
 
@@ -78,6 +81,11 @@ _PREFIXES = ("praefixe", "Präfixe: module. und _orig_mod.")
 _DEVICES = ("map-location", "Checkpoints von anderen Geräten: map_location")
 _ALLOWLIST = ("allowlist", "Was weights_only=True zulässt")
 _PREEMPTION = ("preemption", "Wenn der Cluster das Training beendet")
+_MANAGER = ("aufgabe-7", "Aufgabe 7: Ein CheckpointManager")
+_NAMES = ("dateinamen", "Dateinamen, die sich sortieren lassen")
+_ROTATION = ("rotation", "Nur die neuesten behalten")
+_BEST = ("bester-checkpoint", "Den besten Checkpoint behalten")
+_NEWEST_VALID = ("neuester-gueltiger", "Vom neuesten gültigen Checkpoint fortsetzen")
 
 REQUIREMENTS = (
     Requirement("speichern_datei", 1, 1, "Die Datei entsteht unter dem angegebenen Namen", *_SAVE),
@@ -120,6 +128,15 @@ REQUIREMENTS = (
     Requirement("sicher_laden_meldung", 6, 2, "Die Meldung nennt das Problem: fehlender Schlüssel, beide Formen, abgelehnter Typ", *_SAFE_LOAD),
     Requirement("sicher_laden_weights_only", 6, 1, "Eine manipulierte Datei führt keinen Code aus", *_ALLOWLIST),
     Requirement("sicher_laden_allowlist", 6, 1, "Die Allowlist von weights_only bleibt unverändert", *_ALLOWLIST),
+    Requirement("verwaltung_rotation", 7, 2, "Nach 7 Speicherungen mit keep=3 bleiben genau die 3 neuesten und der beste", *_ROTATION),
+    Requirement("verwaltung_namen", 7, 1, "Dateinamen und Reihenfolge stimmen über Schritt 9, 99 und 999 hinaus", *_NAMES),
+    Requirement("verwaltung_bester", 7, 2, "Der beste Checkpoint mit mode='min' und mode='max'", *_BEST),
+    Requirement("verwaltung_gleichstand", 7, 1, "Bei Gleichstand bleibt der frühere der beste", *_BEST),
+    Requirement("verwaltung_nan", 7, 1, "NaN wird nie der beste", *_BEST),
+    Requirement("verwaltung_neuester_gueltiger", 7, 2, "latest_valid überspringt kaputte Dateien und nennt sie", *_NEWEST_VALID),
+    Requirement("verwaltung_sicher", 7, 1, "Eine manipulierte Datei führt keinen Code aus", *_NEWEST_VALID),
+    Requirement("verwaltung_absturz", 7, 2, "Bricht das Speichern ab, bleibt der vorige Checkpoint der neueste gültige", *_ROTATION),
+    Requirement("verwaltung_neustart", 7, 2, "Ein neuer Manager auf einem vorhandenen Ordner kennt dessen Checkpoints und den besten", *_MANAGER),
 )
 
 REQUIREMENTS_BY_ID = {requirement.id: requirement for requirement in REQUIREMENTS}

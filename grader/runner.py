@@ -18,7 +18,7 @@ from pathlib import Path
 from grader import sandbox
 from grader.lane import WORKER_MODULES_VARIABLE
 from grader.results import from_records
-from grader.rubric import tasks_of
+from grader.rubric import ALL_MODULES, tasks_of
 from grader.submission import locate, syntax_error
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,7 +92,7 @@ class Lane:
     time limit is killed; :meth:`grade` then starts a new one for the next submission.
     """
 
-    def __init__(self, modules=("checkpoints", "training_state", "robust"), sandboxed=None):
+    def __init__(self, modules=ALL_MODULES, sandboxed=None):
         self.modules, self.sandboxed = modules, sandboxed
         self.process = None
 

@@ -4,7 +4,9 @@ The sandboxed child builds them to call the submission; the trusted side builds 
 independently to know what the result must be. Everything here is deterministic (one thread).
 """
 
+import os
 from collections import OrderedDict
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -191,3 +193,91 @@ class FailsWhenPickled:
 
 class AllowedByTheCaller:
     """A harmless type the caller of ``safe_load`` has allowed for itself: it must stay allowed."""
+
+
+# Lesson 4: scripted sessions with a CheckpointManager, run alike on both sides of the sandbox.
+MANAGER_FOLDER = "checkpoints"
+
+
+def manager_state(step):
+    return {"gewichte": torch.full((4,), float(step))}
+
+
+def checkpoint_of_step(folder, step):
+    """The file of ``step`` in ``folder``, whatever its zero padding (``schritt-<step>.pt``)."""
+    import re
+
+    for name in os.listdir(folder):
+        found = re.fullmatch(r"schritt-(\d+)\.pt", name)
+        if found and int(found.group(1)) == step:
+            return folder / name
+    return folder / f"schritt-{step:06d}.pt"
+
+
+def damage(path, kind):
+    """Make a checkpoint file unusable: cut in half, garbage, or a file that runs code when unpickled."""
+    import io
+
+    data = path.read_bytes()
+    if kind == "abgeschnitten":
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "muell":
+        path.write_bytes(bytes(range(256)) * 16)
+    else:
+        buffer = io.BytesIO()
+        torch.save({"step": 0, "metrics": {}, "state": CodeWhenUnpickled()}, buffer)
+        path.write_bytes(buffer.getvalue())
+
+
+class CodeWhenUnpickled:
+    """Unpickling it would create the folder ``schadcode_wurde_ausgefuehrt`` in the working directory."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.mkdir, ("schadcode_wurde_ausgefuehrt",))
+
+
+def as_plain_result(value):
+    """Paths become file names, a (path, value) pair a list; everything else stays as it is."""
+    import os
+
+    if isinstance(value, os.PathLike):
+        return os.fspath(value).replace("\\", "/").rsplit("/", 1)[-1]
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], (str, os.PathLike)):
+        return [as_plain_result(value[0]) if isinstance(value[0], os.PathLike) else value[0].rsplit("/", 1)[-1],
+                float(value[1]) if isinstance(value[1], (int, float)) else repr(value[1])]
+    return value
+
+
+def run_manager_script(manager_class, folder, script, call, printed):
+    """Run ``script`` (a list of operations) against ``manager_class`` in ``folder``.
+
+    ``call(function)`` runs one call and returns ``(outcome, value)``; ``printed()`` returns what was
+    printed since it was last asked. Returns one record per operation.
+    """
+    folder = Path(folder)
+    manager, records = None, []
+    for operation, *parameters in script:
+        record = {"op": operation}
+        if operation == "neu":
+            record["call"], created = call(lambda: manager_class(folder / MANAGER_FOLDER, **parameters[0]))
+            manager = created if "returned" in record["call"] else manager
+        elif operation == "speichern":
+            step, metrics = parameters[0], parameters[1]
+            state = manager_state(step)
+            if len(parameters) > 2 and parameters[2] == "bricht_ab":
+                state["zusatz"] = FailsWhenPickled()
+            record["call"], _ = call(lambda: manager.save(step, state, dict(metrics)))
+        elif operation == "neuester":
+            record["call"], _ = call(lambda: manager.latest_valid())
+        elif operation == "bester":
+            record["call"], _ = call(lambda: manager.best())
+        elif operation == "beschaedigen":
+            damage(checkpoint_of_step(folder / MANAGER_FOLDER, parameters[0]), parameters[1])
+        elif operation == "dateien":
+            target = folder / MANAGER_FOLDER
+            record["files"] = sorted(name for name in os.listdir(target) if not name.startswith(".")) if target.is_dir() else []
+        record["printed"] = printed()
+        records.append(record)
+    return records

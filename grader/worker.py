@@ -204,7 +204,7 @@ def main():
     parser.add_argument("--memory", type=int, required=True)
     parser.add_argument("--processes", type=int, required=True)
     parser.add_argument("--isolated", action="store_true", help="runs in a sandbox of its own")
-    parser.add_argument("--modules", default="checkpoints,training_state,robust",
+    parser.add_argument("--modules", required=True,
                         help="whose probes are graded: the first is warmed up before the worker reports ready")
     arguments = parser.parse_args()
     if arguments.uid is not None:

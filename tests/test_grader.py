@@ -12,15 +12,17 @@ from grader.rubric import (
     CHECKPOINTS,
     EXACT_RESUME,
     LESSONS,
+    MANAGING,
     REQUIREMENTS,
     ROBUST,
     TASKS,
+    TASKS_BY_NUMBER,
     max_points,
     requirements_of,
     tasks_of,
 )
 from grader.runner import grade
-from tests.catalogue import CATALOGUE, REPO, ROBUST_REFERENCE, STATE_REFERENCE, build_submission
+from tests.catalogue import CATALOGUE, MANAGER_REFERENCE, REPO, ROBUST_REFERENCE, STATE_REFERENCE, build_submission
 
 # Each known-wrong implementation and exactly the requirements it must fail: one mistake costs
 # the requirements it breaks and no other.
@@ -108,7 +110,22 @@ WRONG_ROBUST = {
     "allowlist_left_installed": {"sicher_laden_allowlist"},
     "allowlist_cleared": {"sicher_laden_allowlist"},
 }
-assert not WRONG_ROBUST.keys() & (WRONG.keys() | WRONG_STATE.keys()), "names must be unique across the catalogue"
+# Known-wrong implementations of lesson 4 (verwaltung.py) and exactly the requirements they must fail.
+WRONG_MANAGER = {
+    "unpadded_lexicographic": {"verwaltung_namen"},
+    "delete_before_write": {"verwaltung_absturz"},
+    "not_atomic": {"verwaltung_absturz"},
+    "tie_replaces_best": {"verwaltung_gleichstand"},
+    "nan_as_best": {"verwaltung_nan"},
+    "max_mode_ignored": {"verwaltung_bester"},
+    "forgets_on_restart": {"verwaltung_neustart"},
+    # Never loads a file: broken files are not skipped, and a crafted one cannot be judged safe.
+    "latest_without_validation": {"verwaltung_neuester_gueltiger", "verwaltung_sicher"},
+    "latest_weights_only_false": {"verwaltung_sicher"},
+}
+CORRECT_MANAGER = {"manifest": CATALOGUE / "correct_manager" / "manifest.py"}
+WRONG_BY_LESSON = {CHECKPOINTS: WRONG, EXACT_RESUME: WRONG_STATE, ROBUST: WRONG_ROBUST, MANAGING: WRONG_MANAGER}
+assert sum(map(len, WRONG_BY_LESSON.values())) == len(set().union(*WRONG_BY_LESSON.values())), "unique names"
 CORRECT_ROBUST = {name: CATALOGUE / "correct_robust" / f"{name}.py" for name in ("transactional", "trial_on_copies")}
 
 CORRECT = {
@@ -148,6 +165,10 @@ def gradings(tmp_path_factory):
         submissions[name] = build_submission(variant, root / name)
     for name, variant in CORRECT_ROBUST.items():
         submissions[name] = build_submission(variant, root / name, ROBUST_REFERENCE)
+    for name in WRONG_MANAGER:
+        submissions[name] = build_submission(CATALOGUE / "wrong_manager" / f"{name}.py", root / name, MANAGER_REFERENCE)
+    for name, variant in CORRECT_MANAGER.items():
+        submissions[name] = build_submission(variant, root / name, MANAGER_REFERENCE)
     for name, source in BROKEN.items():
         (root / name).mkdir()
         (root / name / "checkpoints.py").write_text(source, encoding="utf-8")
@@ -172,12 +193,12 @@ def test_untouched_stubs_get_zero_and_not_implemented(gradings):
     assert card.splitlines()[-1] == f"Punkte: 0/{max_points()}"
 
 
-@pytest.mark.parametrize("name", [*WRONG, *WRONG_STATE, *WRONG_ROBUST])
-def test_wrong_implementation_loses_exactly_what_it_breaks(gradings, name):
+@pytest.mark.parametrize("lesson, name", [(lesson, name) for lesson, wrong in WRONG_BY_LESSON.items() for name in wrong],
+                         ids=lambda value: getattr(value, "module", value))
+def test_wrong_implementation_loses_exactly_what_it_breaks(gradings, lesson, name):
     grading = gradings[name]
-    lesson = CHECKPOINTS if name in WRONG else EXACT_RESUME if name in WRONG_STATE else ROBUST
     graded = {requirement.id for task in tasks_of(lesson) for requirement in requirements_of(task)}
-    assert failed(grading) & graded == {**WRONG, **WRONG_STATE, **WRONG_ROBUST}[name], scorecard(grading)
+    assert failed(grading) & graded == WRONG_BY_LESSON[lesson][name], scorecard(grading)
 
 
 LESSON_ONE = {r.id for task in tasks_of(CHECKPOINTS) for r in requirements_of(task)}
@@ -198,15 +219,21 @@ def test_correct_robust_variant_gets_full_points(gradings, name):
     assert failed(grading) & LESSON_THREE == set(), scorecard(grading)
 
 
+@pytest.mark.parametrize("name", CORRECT_MANAGER)
+def test_correct_manager_variant_gets_full_points(gradings, name):
+    grading = gradings[name]
+    assert failed(grading) & {r.id for r in requirements_of(TASKS_BY_NUMBER[7])} == set(), scorecard(grading)
+
+
 def test_folder_without_a_module_scores_zero_for_its_tasks(gradings):
     grading = gradings["pathlib_stderr_extra_keys"]  # a folder holding only checkpoints.py
-    assert all(grading.task(number).points == 0 for number in (3, 4, 5, 6))
+    assert all(grading.task(number).points == 0 for number in (3, 4, 5, 6, 7))
     assert "Die Datei training_state.py fehlt in der Abgabe." in scorecard(grading)
     assert "Die Datei robust.py fehlt in der Abgabe." in scorecard(grading)
 
 
 def test_every_requirement_is_broken_by_some_wrong_implementation():
-    covered = set().union(*WRONG.values(), *WRONG_STATE.values(), *WRONG_ROBUST.values())
+    covered = set().union(*(set().union(*wrong.values()) for wrong in WRONG_BY_LESSON.values()))
     assert covered == {requirement.id for requirement in REQUIREMENTS}
 
 
@@ -261,8 +288,9 @@ def test_cli_exit_status_and_last_line(tmp_path):
     "argument, message",
     [
         ("gibt/es/nicht", "Die Abgabe gibt/es/nicht gibt es nicht."),
-        ("README.md", "Die Abgabe muss eine der Dateien checkpoints.py, training_state.py, robust.py sein, nicht README.md."),
-        ("source", "Im Ordner source liegt keine der Dateien checkpoints.py, training_state.py, robust.py."),
+        ("README.md", "Die Abgabe muss eine der Dateien checkpoints.py, training_state.py, robust.py, verwaltung.py "
+                      "sein, nicht README.md."),
+        ("source", "Im Ordner source liegt keine der Dateien checkpoints.py, training_state.py, robust.py, verwaltung.py."),
     ],
 )
 def test_cli_rejects_what_is_no_submission(argument, message):

@@ -13,6 +13,7 @@ REFERENCE = REPO / "solutions" / "checkpoints.py"
 STUB = REPO / "exercises" / "checkpoints.py"
 STATE_REFERENCE = REPO / "solutions" / "training_state.py"
 ROBUST_REFERENCE = REPO / "solutions" / "robust.py"
+MANAGER_REFERENCE = REPO / "solutions" / "verwaltung.py"
 
 
 def build_submission(variant, folder, base=REFERENCE):

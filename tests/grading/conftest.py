@@ -14,6 +14,7 @@ from pathlib import Path
 from grader.client import Worker, take_prestarted
 from grader.lane import WORKER_MODULES_VARIABLE
 from grader.pytest_plugin import MODULES_VARIABLE, RESULTS_VARIABLE
+from grader.rubric import ALL_MODULES
 from grader.worker import SUBMISSION_VARIABLE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 def modules():
     """The lessons whose probes the worker warms up: those of the lane, else those graded."""
     return (os.environ.get(WORKER_MODULES_VARIABLE) or os.environ.get(MODULES_VARIABLE)
-            or "checkpoints,training_state,robust").split(",")
+            or ",".join(ALL_MODULES)).split(",")
 
 
 # A lane starts its worker before it even imports pytest; otherwise it is started here. It lives
