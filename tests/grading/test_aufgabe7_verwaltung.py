@@ -147,14 +147,27 @@ def checkpoints(entry, exact_names):
     return sorted(shown(name, exact_names) for name in entry.get("files") or [] if STEP_NAME.match(str(name)))
 
 
+def described(value):
+    """A result in a sentence: ``Schritt 7``, ``Schritt 2 mit dem Wert 0.3``, a file name, or ``None``."""
+    if type(value) is int:
+        return f"Schritt {value}"
+    if isinstance(value, list) and len(value) == 2:
+        return f"{described(value[0])} mit dem Wert {value[1]}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def describe(entry, exact_names):
-    if "op" in entry and entry["op"] == "dateien":
+    if entry.get("op") == "dateien":
         names = checkpoints(entry, exact_names)
-        return german_list(map(str, names)) if names else "keine"
+        if not names:
+            return "kein Checkpoint"
+        if all(type(name) is int for name in names):
+            return f"die Checkpoints der Schritte {german_list(map(str, names))}"
+        return f"die Dateien {german_list(map(described, names))}"
     call = entry.get("call") or {}
     if "raised" in call:
         return f"die Ausnahme {error_text(call['raised'])}"
-    return repr(shown(call.get("value"), exact_names))
+    return described(shown(call.get("value"), exact_names))
 
 
 def expect_like_reference(outcome, expected, name, situation, exact_names=False, only=None):
@@ -179,10 +192,14 @@ def expect_like_reference(outcome, expected, name, situation, exact_names=False,
             call = got.get("call") or {}
             same = "raised" not in call and shown(call.get("value"), exact_names) == shown(wanted["call"]["value"], exact_names)
         if not same:
-            before = [operation(record, script, i) for i, record in enumerate(expected[:index]) if record["op"] == "speichern"]
-            after = f" nach {len(before)} Aufrufen von save" if before else ""
-            check(False, f"{situation}{after}: {operation(wanted, script, index)} ergibt {describe(got, exact_names)}, "
-                         f"erwartet {describe(wanted, exact_names)}.")
+            saved = sum(1 for record in expected[:index] if record["op"] == "speichern")
+            prefix = f"{situation}: Nach {saved} Aufrufen von save" if saved else situation
+            if wanted["op"] == "dateien":
+                text = f"{prefix} liegen im Ordner {describe(got, exact_names)}; erwartet: {describe(wanted, exact_names)}."
+            else:
+                text = (f"{prefix} ergibt {operation(wanted, script, index)} {describe(got, exact_names)}; erwartet: "
+                        f"{describe(wanted, exact_names)}.")
+            check(False, text)
     return records
 
 
@@ -201,8 +218,9 @@ def test_keeps_the_newest_and_the_best(managed, reference_manager):
 @pytest.mark.requirement("verwaltung_namen")
 @pytest.mark.parametrize("name", ["namen", "namen_bester_alt"])
 def test_names_sort_past_nine(managed, reference_manager, name):
-    expect_like_reference(managed[name], reference_manager[name], name,
-                          "Mit den Schritten 9, 10, 99, 100, 999 und 1000", exact_names=True,
+    situation = {"namen": "Mit den Schritten 8, 9, 10, 99, 100, 999 und 1000",
+                 "namen_bester_alt": "Mit den Schritten 9, 10, 99, 100, 999 und 1000"}[name]
+    expect_like_reference(managed[name], reference_manager[name], name, situation, exact_names=True,
                           only=("speichern", "neuester", "bester"))
 
 
@@ -272,4 +290,5 @@ def test_a_failed_save_keeps_the_previous_one(managed, reference_manager):
 @pytest.mark.requirement("verwaltung_neustart")
 def test_a_new_manager_knows_the_folder(managed, reference_manager):
     expect_like_reference(managed["neustart_b"], reference_manager["neustart_b"], "neustart_b",
-                          "Ein neuer CheckpointManager (neuer Prozess) auf dem Ordner mit den Schritten 1 bis 5")
+                          "Nach einem Neustart (ein neuer CheckpointManager in einem neuen Prozess auf dem Ordner mit "
+                          "den Schritten 1 bis 5)")
