@@ -97,7 +97,7 @@ def sentences(timeline):
         + " oder ".join(str(count) for count in counts) + " Dateien im Ordner: "
         f"die {KEEP} neuesten und, wenn er nicht darunter ist, der beste.",
         f"Der beste Checkpoint ist am Ende Schritt {final_best} mit ``val_loss`` {german(best_value)}. "
-        "Beste wurde ein Checkpoint bei den Schritten " + ", ".join(map(str, became_best)) + ".",
+        "Nacheinander wurde der Checkpoint bei Schritt " + ", ".join(map(str, became_best)) + " zum besten.",
     ]
     if ties:
         lines.append(f"Schritt {', '.join(map(str, ties))} erreicht denselben Wert {german(best_value)}; "

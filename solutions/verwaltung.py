@@ -65,7 +65,7 @@ class CheckpointManager:
         folder: Der Ordner der Checkpoints (``str`` oder ``pathlib.Path``);
             er wird angelegt, falls er fehlt.
         keep: Wie viele der neuesten Checkpoints erhalten bleiben
-            (mindestens 1).
+            (mindestens 1, sonst ein ``ValueError``).
         monitor: Der Schlüssel in ``metrics``, nach dem der beste
             Checkpoint bestimmt wird.
         mode: ``"min"`` (kleiner ist besser, etwa ein Verlust) oder

@@ -10,7 +10,7 @@ with_padding = [f"schritt-{step:06d}.pt" for step in steps]
 print('"step-10" < "step-9":', "step-10" < "step-9")
 print("sortiert ohne Nullen:", sorted(without_padding))
 print("sortiert mit Nullen: ", sorted(with_padding))
-print("max() ohne Nullen hält für den neuesten:", max(without_padding))
+print("Neuester laut max() ohne Nullen:", max(without_padding))
 
 # Wer die Schrittnummer aus dem Namen liest und als Zahl vergleicht, ist von der Schreibweise unabhängig.
 pattern = re.compile(r"(?:step|schritt)-(\d+)\.pt")

@@ -27,7 +27,7 @@ def half_then_disk_full(obj, target, *args, **kwargs):
 
 
 def newest_first(folder):
-    return sorted(folder.glob("schritt-*.pt"), reverse=True)  # aufgefüllte Namen sortieren richtig
+    return sorted(folder.glob("schritt-*.pt"), key=lambda path: int(path.stem.split("-")[1]), reverse=True)
 
 
 def delete_then_save(folder, step, state):
