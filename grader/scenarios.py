@@ -215,7 +215,8 @@ def checkpoint_of_step(folder, step):
 
 
 def damage(path, kind):
-    """Make a checkpoint file unusable: cut in half, garbage, or a file that runs code when unpickled."""
+    """Make a checkpoint file unusable: cut in half, garbage, a foreign dictionary, or a file that runs
+    code when unpickled."""
     import io
 
     data = path.read_bytes()
@@ -223,6 +224,10 @@ def damage(path, kind):
         path.write_bytes(data[: len(data) // 2])
     elif kind == "muell":
         path.write_bytes(bytes(range(256)) * 16)
+    elif kind == "fremd":  # loads, but is no checkpoint of the manager
+        buffer = io.BytesIO()
+        torch.save({"epoch": 3}, buffer)
+        path.write_bytes(buffer.getvalue())
     else:
         buffer = io.BytesIO()
         torch.save({"step": 0, "metrics": {}, "state": CodeWhenUnpickled()}, buffer)
