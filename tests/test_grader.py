@@ -123,6 +123,7 @@ WRONG_MANAGER = {
     # Never loads a file: broken files are not skipped, and a crafted one cannot be judged safe.
     "latest_without_validation": {"verwaltung_neuester_gueltiger", "verwaltung_sicher"},
     "latest_weights_only_false": {"verwaltung_sicher"},
+    "latest_no_key_check": {"verwaltung_neuester_gueltiger"},
 }
 CORRECT_MANAGER = {"manifest": CATALOGUE / "correct_manager" / "manifest.py"}
 WRONG_BY_LESSON = {CHECKPOINTS: WRONG, EXACT_RESUME: WRONG_STATE, ROBUST: WRONG_ROBUST, MANAGING: WRONG_MANAGER}
