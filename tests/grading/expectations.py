@@ -109,7 +109,8 @@ def robust_files():
     files = {
         "passend": torch_bytes(plain),
         "dataparallel": torch_bytes(with_model_state(nn.DataParallel(model).state_dict())),
-        "compiled": torch_bytes(with_model_state(torch.compile(model).state_dict())),
+        # backend="eager": the same wrapper and keys, without importing the compiler (inductor)
+        "compiled": torch_bytes(with_model_state(torch.compile(model, backend="eager").state_dict())),
         "holder": torch_bytes(scenarios.robust_checkpoint("holder")),
         "gpu": gpu_checkpoint_bytes(plain),
         "andere_formen": torch_bytes(with_model_state(scenarios.robust_pair(classes=scenarios.OTHER_CLASSES)[0].state_dict())),
