@@ -25,6 +25,7 @@ def _latest_valid(self):
             continue
         if isinstance(checkpoint, dict) and all(key in checkpoint for key in _KEYS):
             return path
+        print(f"Überspringe {path.name}: kein Checkpoint")
     return None
 
 
