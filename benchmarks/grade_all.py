@@ -15,12 +15,21 @@ import time
 from pathlib import Path
 
 from grader.batch import grade_all, summary
-from tests.catalogue import CATALOGUE, REFERENCE, REPO, ROBUST_REFERENCE, STATE_REFERENCE, build_submission
+from tests.catalogue import (
+    CATALOGUE,
+    MANAGER_REFERENCE,
+    REFERENCE,
+    REPO,
+    ROBUST_REFERENCE,
+    STATE_REFERENCE,
+    build_submission,
+)
 
 COUNT = 50
 
 
-BASES = {"wrong": REFERENCE, "wrong_state": STATE_REFERENCE, "wrong_robust": ROBUST_REFERENCE}
+BASES = {"wrong": REFERENCE, "wrong_state": STATE_REFERENCE, "wrong_robust": ROBUST_REFERENCE,
+         "wrong_manager": MANAGER_REFERENCE}
 
 
 def make_submissions(root):
