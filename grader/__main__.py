@@ -8,13 +8,10 @@ from grader.exports import gradescope_json, junit_xml
 from grader.report import scorecard
 from grader.results import failed_everywhere
 from grader.rubric import LESSONS, tasks_of
+from grader.text import german_list
 from grader.runner import NO_SANDBOX_NOTICE, InternalError, grade
 from grader.sandbox import bubblewrap
 from grader.submission import SubmissionNotFound
-
-
-def german_list(items, conjunction="und"):
-    return f" {conjunction} ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))
 
 
 def lesson_descriptions():

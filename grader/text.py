@@ -51,3 +51,9 @@ def quote(value, limit=LIMIT):
     except Exception as error:  # a repr that raises tells nothing about the value
         text = f"<repr nicht möglich: {type(error).__name__}>"
     return f"{cap(text, limit)} (Typ {type(value).__name__})"
+
+
+def german_list(items, conjunction="und"):
+    """``a``, ``a und b``, ``a, b und c`` (or with another conjunction)."""
+    items = list(items)
+    return f" {conjunction} ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))

@@ -57,12 +57,6 @@ def with_hint(sentence, error):
     return f"{sentence} {extra}" if extra else sentence
 
 
-def german_list(items):
-    """``a``, ``a und b``, ``a, b und c``."""
-    items = list(items)
-    return " und ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))
-
-
 RAISED_FIELDS = {"type": str, "message": str, "where": str, "interrupt": bool, "memory": bool}
 RETURNED_FIELDS = {"type": str, "repr": str}
 

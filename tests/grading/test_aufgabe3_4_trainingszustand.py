@@ -14,6 +14,7 @@ from grader import scenarios
 from grader.client import read_untrusted
 from grader.text import quote
 from tests.grading import expectations
+from grader.text import german_list
 from tests.grading.support import (
     TRAINING_CPU_SECONDS,
     CreatesMarker,
@@ -24,7 +25,6 @@ from tests.grading.support import (
     error_text,
     expect_no_code_ran,
     expect_interrupt_propagates,
-    german_list,
     observed,
     printed,
     raised,

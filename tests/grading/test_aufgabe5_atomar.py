@@ -6,12 +6,12 @@ import pytest
 
 from grader.client import read_untrusted
 from grader.text import describe_exception
+from grader.text import german_list
 from tests.grading.support import (
     check,
     describe_return,
     differences,
     error_text,
-    german_list,
     observed,
     raised,
     read_content,

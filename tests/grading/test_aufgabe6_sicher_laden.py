@@ -7,13 +7,13 @@ import re
 import pytest
 
 from grader.scenarios import CLASSES, HIDDEN, OTHER_CLASSES
+from grader.text import german_list
 from tests.grading.support import (
     check,
     describe_return,
     differences,
     error_text,
     expect_no_code_ran,
-    german_list,
     observed,
     raised,
     returned,

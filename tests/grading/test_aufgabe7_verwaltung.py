@@ -12,12 +12,12 @@ import pytest
 
 from grader.client import read_untrusted
 from grader.scenarios import MANAGER_FOLDER, as_plain_result, manager_state, run_manager_script
+from grader.text import german_list
 from tests.grading.support import (
     MARKER,
     check,
     differences,
     error_text,
-    german_list,
     observed,
     raised,
     read_content,
