@@ -4,7 +4,9 @@ The sandboxed child builds them to call the submission; the trusted side builds 
 independently to know what the result must be. Everything here is deterministic (one thread).
 """
 
+import io
 import os
+import re
 from collections import OrderedDict
 from pathlib import Path
 
@@ -205,8 +207,6 @@ def manager_state(step):
 
 def checkpoint_of_step(folder, step):
     """The file of ``step`` in ``folder``, whatever its zero padding (``schritt-<step>.pt``)."""
-    import re
-
     for name in os.listdir(folder):
         found = re.fullmatch(r"schritt-(\d+)\.pt", name)
         if found and int(found.group(1)) == step:
@@ -217,8 +217,6 @@ def checkpoint_of_step(folder, step):
 def damage(path, kind):
     """Make a checkpoint file unusable: cut in half, garbage, a foreign dictionary, or a file that runs
     code when unpickled."""
-    import io
-
     data = path.read_bytes()
     if kind == "abgeschnitten":
         path.write_bytes(data[: len(data) // 2])
@@ -230,17 +228,18 @@ def damage(path, kind):
         path.write_bytes(buffer.getvalue())
     else:
         buffer = io.BytesIO()
-        torch.save({"step": 0, "metrics": {}, "state": CodeWhenUnpickled()}, buffer)
+        torch.save({"step": 0, "metrics": {}, "state": CreatesMarker()}, buffer)
         path.write_bytes(buffer.getvalue())
 
 
-class CodeWhenUnpickled:
-    """Unpickling it would create the folder ``schadcode_wurde_ausgefuehrt`` in the working directory."""
+MARKER = "schadcode_wurde_ausgefuehrt"
+
+
+class CreatesMarker:
+    """Unpickling this object calls os.mkdir in the working directory: code that runs while loading."""
 
     def __reduce__(self):
-        import os
-
-        return (os.mkdir, ("schadcode_wurde_ausgefuehrt",))
+        return (os.mkdir, (MARKER,))
 
 
 def as_plain_result(value):

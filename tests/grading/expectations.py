@@ -23,7 +23,8 @@ from course import preemption
 from course.exact_training import build_training, train_exactly
 from course.foreign_checkpoints import gpu_checkpoint_bytes
 from grader import scenarios
-from tests.grading.support import REFERENCE_FOLDER, CreatesMarker, snapshot, torch_bytes
+from grader.scenarios import CreatesMarker
+from tests.grading.support import REFERENCE_FOLDER, snapshot, torch_bytes
 
 
 @dataclass

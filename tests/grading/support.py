@@ -14,6 +14,7 @@ import torch
 
 from grader.lane import CPU_LIMIT_VARIABLE
 from grader.results import Failure
+from grader.scenarios import MARKER
 from grader.text import cap, describe_exception
 
 REPO = Path(__file__).resolve().parents[2]
@@ -267,16 +268,6 @@ def broken_files(checkpoint):
         "einer Textdatei": "Das ist kein Checkpoint, sondern eine Textdatei.\n".encode(),
         "einer Datei mit einer Liste statt eines Dictionarys": torch_bytes([1, 2, 3]),
     }
-
-
-MARKER = "schadcode_wurde_ausgefuehrt"
-
-
-class CreatesMarker:
-    """Unpickling this object calls os.mkdir in the working directory: code that runs while loading."""
-
-    def __reduce__(self):
-        return (os.mkdir, (MARKER,))
 
 
 def expect_no_code_ran(outcome, function):

@@ -7,9 +7,8 @@ import io
 import pytest
 import torch
 
-from grader.scenarios import FRESH_LR, SAVED_EPOCH, TRAINED_LR, trained_pair, training_step
+from grader.scenarios import FRESH_LR, SAVED_EPOCH, TRAINED_LR, CreatesMarker, trained_pair, training_step
 from tests.grading.support import (
-    CreatesMarker,
     broken_files,
     check,
     describe_return,

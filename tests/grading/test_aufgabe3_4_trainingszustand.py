@@ -12,12 +12,10 @@ import torch
 
 from grader import scenarios
 from grader.client import read_untrusted
-from grader.text import quote
+from grader.text import german_list, quote
 from tests.grading import expectations
-from grader.text import german_list
 from tests.grading.support import (
     TRAINING_CPU_SECONDS,
-    CreatesMarker,
     broken_files,
     check,
     describe_return,
@@ -258,7 +256,7 @@ def test_missing_or_unusable_file_starts_fresh(state_fresh_starts, situation):
 @pytest.mark.requirement("fortsetzen_sicher")
 def test_crafted_state_file_runs_no_code(worker, uninterrupted):
     checkpoint = torch.load(io.BytesIO(uninterrupted[2]), weights_only=True)
-    crafted = torch_bytes({**checkpoint, "progress": {**checkpoint["progress"], "epoch": CreatesMarker()}})
+    crafted = torch_bytes({**checkpoint, "progress": {**checkpoint["progress"], "epoch": scenarios.CreatesMarker()}})
     outcome = worker.run("resume_file", "training_state", files={"zustand.pth": crafted},
                          env={"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"})
     expect_no_code_ran(outcome, "resume_training_state")
