@@ -11,10 +11,12 @@ import copy
 import errno
 import importlib.util
 import io
+import json
 import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import traceback
@@ -61,6 +63,13 @@ def warm_up(module):
         model, optimizer = scenarios.fresh_robust_pair()
         torch.save(scenarios.robust_checkpoint(), io.BytesIO())
         copy.deepcopy(optimizer.state_dict())
+    if module == "verteilt":
+        from torch.distributed.checkpoint import format_utils, state_dict  # noqa: F401
+        from torch.distributed.fsdp import fully_shard  # noqa: F401
+
+        from grader import distributed
+
+        distributed.full_state(*distributed.fresh(shard=False)[:2])
     logging.getLogger().handlers.clear()
 
 
@@ -344,6 +353,85 @@ def probe_manager(module, folder, script):
     return {"records": scenarios.run_manager_script(module.CheckpointManager, folder, script, call, printed)}
 
 
+def kill_tree(pid):
+    """SIGKILL ``pid`` and all its descendants (torchrun starts its ranks in sessions of their own)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    doomed, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        doomed.append(current)
+        queue += children.get(current, [])
+    for victim in doomed:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def torchrun(mode, folder, submission, timeout):
+    """``grader.distributed`` in MODE under torchrun with two ranks; returns exit status, time and output."""
+    from grader import distributed
+
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+               "-m", "grader.distributed", mode, str(folder), str(submission)]
+    with open(folder / f"torchrun-{mode}.txt", "wb") as output:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            status = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            status = None
+        kill_tree(process.pid)
+        process.wait()
+    ranks = {}
+    for rank in range(2):
+        where = folder / f"wo-rang-{rank}.txt"
+        errors = {}
+        for path in sorted(folder.glob(f"fehler-rang-{rank}-*.json")):
+            try:
+                error = json.loads(path.read_text(errors="replace"))
+                errors[path.stem.rsplit("-", 1)[1]] = {key: cap(str(error.get(key, "")), 500)
+                                                       for key in ("where", "type", "message")}
+            except (ValueError, AttributeError):
+                continue
+        ranks[rank] = {"errors": errors, "where": cap(where.read_text(errors="replace"), 500) if where.is_file() else None}
+        for stale in (where, *folder.glob(f"fehler-rang-{rank}-*.json")):
+            stale.unlink(missing_ok=True)
+    return {"status": status, "timeout": status is None, "ranks": ranks,
+            "phases": sorted(path.name for path in folder.glob("rang-*-*.pt")), "limit": timeout,
+            "complete": (folder / "checkpoints" / f"schritt-{distributed.SYNC_AT:06d}" / ".metadata").is_file()}
+
+
+def probe_distributed(module, folder, timeout):
+    """Lesson 5: the training with the submission's saves under torchrun, the resume in new
+    processes, then a single process that loads the two ranks' checkpoint and its conversion."""
+    from grader import distributed
+
+    path = submission_folder() / "verteilt.py"
+    observation = {"training": torchrun("training", folder, path, timeout)}
+    if not observation["training"]["complete"]:
+        return observation
+    distributed.prepare_resume(folder / "checkpoints")
+    observation["fortsetzen"] = torchrun("fortsetzen", folder, path, timeout)
+    try:
+        distributed.convert(folder / "checkpoints", folder / "umgewandelt.pt")
+    except Exception as error:
+        observation["umwandeln_error"] = describe_error(error)
+    outcome, records = invoke(distributed.single_process, module, folder / "checkpoints")
+    observation["einzeln"] = outcome if records is None else {}
+    if records is not None:
+        SAVE(records, folder / "rang-einzeln.pt")
+    return observation
+
+
 PROBES = {
     "save": probe_save,
     "load": probe_load,
@@ -354,6 +442,7 @@ PROBES = {
     "safe_load": probe_safe_load,
     "preemption": probe_preemption,
     "manager": probe_manager,
+    "distributed": probe_distributed,
 }
 
 

@@ -49,7 +49,8 @@ CHECKPOINTS = Lesson("checkpoints", "Checkpoints", "checkpoints")
 EXACT_RESUME = Lesson("trainingszustand", "Training exakt fortsetzen", "training_state")
 ROBUST = Lesson("robust", "Sicher und robust speichern", "robust")
 MANAGING = Lesson("verwaltung", "Checkpoints verwalten", "verwaltung")
-LESSONS = (CHECKPOINTS, EXACT_RESUME, ROBUST, MANAGING)
+DISTRIBUTED = Lesson("verteilt", "Große Modelle und verteiltes Training", "verteilt")
+LESSONS = (CHECKPOINTS, EXACT_RESUME, ROBUST, MANAGING, DISTRIBUTED)
 ALL_MODULES = tuple(lesson.module for lesson in LESSONS)
 
 TASKS = (
@@ -60,6 +61,8 @@ TASKS = (
     Task(5, ROBUST, ("atomic_save",), "Atomar speichern"),
     Task(6, ROBUST, ("safe_load",), "Ganz oder gar nicht laden"),
     Task(7, MANAGING, ("CheckpointManager",), "Ein CheckpointManager"),
+    Task(8, DISTRIBUTED, ("TrainingState", "save_checkpoint", "save_checkpoint_async", "load_latest"),
+         "Verteilt speichern und fortsetzen"),
 )
 TASKS_BY_NUMBER = {task.number: task for task in TASKS}
 
@@ -86,6 +89,13 @@ _NAMES = ("dateinamen", "Dateinamen, die sich sortieren lassen")
 _ROTATION = ("rotation", "Nur die neuesten behalten")
 _BEST = ("bester-checkpoint", "Den besten Checkpoint behalten")
 _NEWEST_VALID = ("neuester-gueltiger", "Vom neuesten gültigen Checkpoint fortsetzen")
+_DISTRIBUTED = ("aufgabe-8", "Aufgabe 8: Verteilt speichern und fortsetzen")
+_DCP = ("dcp-grundlagen", "Mit DCP speichern und laden")
+_STATEFUL = ("stateful", "Der ganze Trainingszustand als Stateful")
+_RANK_RNG = ("rng-je-rang", "Zufallsgeneratoren je Rang")
+_RESHARD = ("umverteilen", "Mit einer anderen Zahl von Prozessen laden")
+_CONVERT = ("dcp-umwandeln", "Einen DCP-Checkpoint in eine Datei umwandeln")
+_ASYNC = ("async-speichern", "Im Hintergrund speichern")
 
 REQUIREMENTS = (
     Requirement("speichern_datei", 1, 1, "Die Datei entsteht unter dem angegebenen Namen", *_SAVE),
@@ -137,6 +147,15 @@ REQUIREMENTS = (
     Requirement("verwaltung_sicher", 7, 1, "Eine manipulierte Datei führt keinen Code aus", *_NEWEST_VALID),
     Requirement("verwaltung_absturz", 7, 2, "Bricht das Speichern ab, bleibt der vorige Checkpoint der neueste gültige", *_ROTATION),
     Requirement("verwaltung_neustart", 7, 2, "Ein neuer Manager auf einem vorhandenen Ordner kennt dessen Checkpoints und den besten", *_MANAGER),
+    Requirement("verteilt_dateien", 8, 2, "Jeder Rang schreibt seinen Teil: schritt-000003 mit .metadata und einer Datei je Rang; das Training bleibt unverändert", *_DCP),
+    Requirement("verteilt_modell_optimierer", 8, 5, "Nach dem Laden sind Modell und Optimierer bitgenau wie beim Speichern, und das Training läuft bitgenau weiter", *_STATEFUL),
+    Requirement("verteilt_fortschritt", 8, 2, "Scheduler und Schrittzahl kommen mit zurück", *_STATEFUL),
+    Requirement("verteilt_zufall", 8, 3, "Jeder Rang bekommt seinen eigenen Zufallszustand zurück", *_RANK_RNG),
+    Requirement("verteilt_neuester", 8, 2, "load_latest nimmt den neuesten vollständigen Checkpoint; ohne Checkpoint Rückgabe 0 und nichts verändert", *_DISTRIBUTED),
+    Requirement("verteilt_umverteilen", 8, 2, "Ein einzelner Prozess ohne Prozessgruppe lädt den Checkpoint der zwei Ränge vollständig", *_RESHARD),
+    Requirement("verteilt_umwandeln", 8, 2, "dcp_to_torch_save macht daraus eine Datei, die torch.load mit weights_only=True lädt", *_CONVERT),
+    Requirement("verteilt_async_warten", 8, 2, "save_checkpoint_async wartet auf die vorige Speicherung und gibt das Future zurück", *_ASYNC),
+    Requirement("verteilt_async_absturz", 8, 3, "Stirbt das Training während einer Speicherung im Hintergrund, lädt load_latest den vorigen vollständigen Checkpoint", *_ASYNC),
 )
 
 REQUIREMENTS_BY_ID = {requirement.id: requirement for requirement in REQUIREMENTS}

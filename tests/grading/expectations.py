@@ -8,7 +8,10 @@ order, because each reseeds the generators.
 
 import copy
 import importlib.util
+import os
 import random
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -24,7 +27,7 @@ from course.exact_training import build_training, train_exactly
 from course.foreign_checkpoints import gpu_checkpoint_bytes
 from grader import scenarios
 from grader.scenarios import CreatesMarker
-from tests.grading.support import REFERENCE_FOLDER, snapshot, torch_bytes
+from tests.grading.support import REFERENCE_FOLDER, REPO, snapshot, torch_bytes
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Expectations:
     state_in_progress: dict = None  # lesson 2: the state at the moment save_training_state is called
     reference_run: tuple = None  # lesson 2: the run without interruption (see reference_run)
     robust: dict = None  # lesson 3: the files safe_load gets and the states it must leave (see robust_files)
+    distributed: list = None  # lesson 5: each rank's records of the uninterrupted run (see distributed_basis)
 
 
 def import_reference(name):
@@ -133,7 +137,27 @@ def robust_files():
             "checkpoint": plain, "old_file": torch_bytes({"epoch": 3, "alt": torch.arange(5)})}
 
 
+def start_distributed_basis(folder):
+    """Lesson 5: the uninterrupted run under torchrun, without any submission (grader.distributed basis)."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+               "-m", "grader.distributed", "basis", str(folder)]
+    return subprocess.Popen(command, cwd=REPO, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+
+def distributed_basis(process, folder):
+    output = process.communicate(timeout=600)[0].decode(errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"Der Vergleichslauf der Lektion 5 (torchrun) scheiterte:\n{output[-3000:]}")
+    return [torch.load(Path(folder) / f"rang-{rank}-basis.pt", weights_only=True) for rank in range(2)]
+
+
 def compute(modules):
+    basis = None
+    if "verteilt" in modules:  # a process of its own: it runs while the rest is computed here
+        basis_folder = tempfile.mkdtemp(prefix="basis-")
+        basis = start_distributed_basis(basis_folder)
     model, optimizer = scenarios.trained_pair()
     expected = Expectations((model, optimizer, snapshot(model), snapshot(optimizer)),
                             reference_checkpoint(import_reference("checkpoints"), model, optimizer))
@@ -142,6 +166,11 @@ def compute(modules):
         expected.reference_run = reference_run(import_reference("training_state"))
     if "robust" in modules:
         expected.robust = robust_files()
+    if basis is not None:
+        try:
+            expected.distributed = distributed_basis(basis, basis_folder)
+        finally:
+            shutil.rmtree(basis_folder, ignore_errors=True)
     return expected
 
 
