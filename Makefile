@@ -16,7 +16,7 @@ PYTHON := $(VENV)/bin/python
 SETUP := $(VENV)/.installiert
 endif
 
-.PHONY: help html html-student livehtml spelling doctest test grade grade-all gradescope train clean
+.PHONY: help html html-student livehtml spelling doctest test grade grade-all gradescope notebooks train clean
 
 help:
 	@echo "make html               Kurs als HTML bauen (_build/html/index.html)"
@@ -29,6 +29,7 @@ help:
 	@echo "                        JSON=results.json bzw. JUNIT=junit.xml schreiben zusätzlich Berichte"
 	@echo "make grade-all ABGABEN=ORDNER   alle Abgaben eines Kurses bewerten (Ergebnis: bewertung/)"
 	@echo "make gradescope         Autograder-Paket für Gradescope bauen (_build/gradescope.zip)"
+	@echo "make notebooks          die Aufgaben als Notebooks neu erzeugen (exercises/*.ipynb aus den Stummeln)"
 	@echo "make train              Trainingsdemo mit Ihren Funktionen (LOESUNG=1: Musterlösung, LEKTION=1: Lektion 1,"
 	@echo "                        EPOCHEN=20: bis Epoche 20 trainieren, VERWALTUNG=1: CheckpointManager der Lektion 4)"
 	@echo "make clean              Build-Ergebnisse löschen"
@@ -68,6 +69,10 @@ endif
 
 gradescope: $(SETUP)
 	$(PYTHON) -m gradescope.package $(BUILDDIR)/gradescope.zip
+
+# Bearbeitete Notebooks bleiben unangetastet; überschreiben mit: $(PYTHON) -m course.notebooks --erzwingen
+notebooks: $(SETUP)
+	$(PYTHON) -m course.notebooks
 
 train: $(SETUP)
 	$(PYTHON) -m course $(if $(LEKTION),--lektion $(LEKTION)) $(if $(LOESUNG),--loesung) $(if $(EPOCHEN),--epochen $(EPOCHEN)) $(if $(VERWALTUNG),--verwaltung)

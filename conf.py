@@ -27,6 +27,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinxcontrib.programoutput",
     "german_ui",  # source/_ext/german_ui.py: furos eigene Texte auf Deutsch
+    "aufgaben_notebooks",  # source/_ext/aufgaben_notebooks.py: die Aufgaben als Notebook zum Herunterladen
 ]
 # Deutsche Texte für furo und Sphinx, die deren Kataloge nicht übersetzen (siehe german_ui.py).
 locale_dirs = ["_locale"]

@@ -14,10 +14,12 @@ class Style:
     requirement: str
     detail: str
     total: str
+    remark: str
 
 
-SCORECARD = Style(task="{}", requirement="  {}", detail="      {}", total="Punkte: {}")
-MARKDOWN = Style(task="## {}\n", requirement="- {}", detail="  - {}", total="**Punkte: {}**")
+SCORECARD = Style(task="{}", requirement="  {}", detail="      {}", total="Punkte: {}", remark="Hinweis: {}")
+MARKDOWN = Style(task="## {}\n", requirement="- {}", detail="  - {}", total="**Punkte: {}**", remark="- Hinweis: {}")
+MAX_REMARKS = 8
 
 
 def requirement_feedback(result, task_result):
@@ -39,6 +41,11 @@ def task_heading(task_result):
 
 def render(grading, style, header):
     lines = list(header)
+    remarks = [cap(remark, MAX_SENTENCE) for remark in grading.remarks[:MAX_REMARKS]]
+    if len(grading.remarks) > MAX_REMARKS:
+        remarks.append(f"… und {len(grading.remarks) - MAX_REMARKS} weitere Hinweise.")
+    if remarks:
+        lines += [style.remark.format(remark) for remark in remarks] + [""]
     for task in grading.tasks:
         lines.append(style.task.format(task_heading(task)))
         if task.notice:

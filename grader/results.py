@@ -52,6 +52,7 @@ class Grading:
     submission: str
     status: str  # ok, keine Abgabe, Syntaxfehler, Importfehler, Zeitüberschreitung, Speicherlimit, Absturz
     tasks: list
+    remarks: list = field(default_factory=list)  # German notices on the whole submission (e.g. skipped notebook cells)
 
     @property
     def points(self):
@@ -65,11 +66,12 @@ class Grading:
         return next((task for task in self.tasks if task.task.number == number), None)
 
 
-def from_records(submission, records, tasks, status, missing_message, notices=None):
+def from_records(submission, records, tasks, status, missing_message, notices=None, remarks=()):
     """Combine the test records: a requirement counts only if every one of its tests passed.
 
     ``tasks`` are the graded tasks; ``notices`` maps a task number to the reason why none of its
-    tests ran. A requirement without any finished test fails with ``missing_message``.
+    tests ran. A requirement without any finished test fails with ``missing_message``. ``remarks``
+    are notices on the whole submission, shown above the tasks.
     """
     notices = notices or {}
     collected = next((r["tests"] for r in records if r["kind"] == "collected"), [])
@@ -96,7 +98,7 @@ def from_records(submission, records, tasks, status, missing_message, notices=No
         for task in tasks
     ]
     causes = set().union(set(), *(result.causes for result in by_requirement.values()))
-    return Grading(submission, overall_status(status, causes), task_results)
+    return Grading(submission, overall_status(status, causes), task_results, list(remarks))
 
 
 # The status of a completed run names the gravest kind of misbehaviour that a test recorded.

@@ -19,7 +19,7 @@ from grader import sandbox
 from grader.lane import WORKER_MODULES_VARIABLE
 from grader.results import from_records
 from grader.rubric import ALL_MODULES, tasks_of
-from grader.submission import locate, syntax_error
+from grader.submission import locate, prepare
 
 REPO = Path(__file__).resolve().parent.parent
 CPU_SECONDS = 10
@@ -41,48 +41,59 @@ class InternalError(Exception):
 
 
 def grade(path, timeout=SUBMISSION_TIMEOUT_SECONDS, cpu_limit=CPU_SECONDS, label=None, sandboxed=None, lane=None):
-    """Grade the submission at ``path``: a lesson's module (e.g. ``checkpoints.py``) or a folder like ``exercises/``.
+    """Grade the submission at ``path``: a lesson's module (``checkpoints.py``), its notebook
+    (``checkpoints.ipynb``) or a folder like ``exercises/``.
 
     ``cpu_limit`` limits the CPU time of the submission's code in each probe (training runs have
     their own, larger limit), ``timeout`` the wall-clock time of the whole grading (both in
     seconds). ``sandboxed=False`` grades without bubblewrap. ``label`` names the submission in the
     feedback (default: the path as given). ``lane`` (a :class:`Lane`) grades it in a process that
-    is already running; by default a lane is started for this one submission.
+    is already running; by default a lane is started for this one submission. A notebook is turned
+    into its module here, on the trusted side (``grader.notebook``); only that module is staged.
     """
     folder, lessons = locate(path)
-    notices, runnable, syntax_errors = check_modules(folder, lessons)
+    prepared = prepare(path, folder, lessons)
     status, records = "ok", []
-    if runnable:
-        status, records = run_tests(Path(path), folder, runnable, timeout, cpu_limit, sandboxed, lane)
+    if prepared.runnable:
+        status, records = run_tests(prepared, timeout, cpu_limit, sandboxed, lane)
     missing = MISSING_MESSAGES[status].format(timeout=timeout)
-    if status == "ok" and syntax_errors:
+    if status == "ok" and prepared.syntax_errors:
         status = "Syntaxfehler"
     tasks = [task for lesson in lessons for task in tasks_of(lesson)]
-    return from_records(label or str(path), records, tasks, status, missing, notices)
+    records = relocate(records, prepared, lessons)
+    grading = from_records(label or str(path), records, tasks, status, missing, prepared.notices, prepared.remarks)
+    for number in prepared.zeroed:  # its definition sits in a notebook cell that cannot be used
+        for result in grading.task(number).requirements:
+            result.passed, result.messages = False, [prepared.notices[number]]
+    return grading
 
 
-def check_modules(folder, lessons):
-    """Which lessons can run; for the others a notice per task (missing file, syntax error)."""
-    notices, runnable, syntax_errors = {}, [], False
+def relocate(records, prepared, lessons):
+    """Records whose places in a module made from a notebook name cell and line of the notebook."""
     for lesson in lessons:
-        module = folder / lesson.filename
-        problem = syntax_error(module) if module.is_file() else f"Die Datei {lesson.filename} fehlt in der Abgabe."
-        syntax_errors |= module.is_file() and problem is not None
-        if problem:
-            notices.update({task.number: problem for task in tasks_of(lesson)})
-        else:
-            runnable.append(lesson)
-    return notices, runnable, syntax_errors
+        conversion = prepared.conversions.get(lesson.module)
+        if conversion is not None:
+            for record in records:
+                if isinstance(record.get("message"), str):
+                    record["message"] = conversion.relocate(record["message"], lesson.filename)
+    return records
 
 
-def stage_submission(path, folder, lessons, target):
-    """A private copy of the submission: a whole folder, or just the modules of a single file."""
-    if path.is_dir():
-        shutil.copytree(path, target, ignore=NOT_COPIED)
+def stage_submission(prepared, target):
+    """A private copy of the submission: a whole folder, or just the modules of a single file.
+
+    The module of a notebook is written as ``<module>.py``, in place of any ``.py`` beside it.
+    """
+    if prepared.whole_folder:
+        shutil.copytree(prepared.folder, target, ignore=NOT_COPIED)
     else:
         target.mkdir()
-        for lesson in lessons:
-            shutil.copy(folder / lesson.filename, target / lesson.filename)
+    for lesson in prepared.runnable:
+        conversion = prepared.conversions.get(lesson.module)
+        if conversion is not None:
+            (target / lesson.filename).write_text(conversion.module, encoding="utf-8")
+        elif not prepared.whole_folder:
+            shutil.copy(prepared.files[lesson.module], target / lesson.filename)
 
 
 class Lane:
@@ -145,14 +156,15 @@ class Lane:
             self.process = None
 
 
-def run_tests(path, folder, lessons, timeout, cpu_limit, sandboxed, lane=None):
-    """Run the grading tests of ``lessons`` against a copy of the submission; return status and records."""
+def run_tests(prepared, timeout, cpu_limit, sandboxed, lane=None):
+    """Run the grading tests of the runnable lessons against a copy of the submission; return status and records."""
+    lessons = prepared.runnable
     own_lane = lane is None
     lane = lane or Lane([lesson.module for lesson in lessons], sandboxed)
     try:
         with tempfile.TemporaryDirectory(prefix="bewertung-") as root:
             root = Path(root)
-            stage_submission(path, folder, lessons, root / "abgabe")
+            stage_submission(prepared, root / "abgabe")
             results_file = root / "ergebnisse.jsonl"
             status = lane.grade(root / "abgabe", lessons, results_file, root / "pytest", cpu_limit, timeout)
             records = read_records(results_file)
