@@ -31,8 +31,9 @@ def main(argv=None):
     )
     parser.add_argument(
         "abgabe", nargs="?", default="exercises",
-        help=f"eine Datei {german_list([lesson.filename for lesson in LESSONS], 'oder')} (nur deren Lektion) oder "
-             "ein Ordner wie exercises/ (alle Lektionen; Standard: exercises)",
+        help=f"eine Datei {german_list([lesson.filename for lesson in LESSONS], 'oder')} oder ihr Notebook "
+             "(etwa checkpoints.ipynb; nur deren Lektion) oder ein Ordner wie exercises/ (alle Lektionen; "
+             "Standard: exercises)",
     )
     parser.add_argument("--json", type=Path, help="zusätzlich eine results.json im Format von Gradescope schreiben")
     parser.add_argument("--junit", type=Path, help="zusätzlich einen Bericht im JUnit-XML-Format schreiben")

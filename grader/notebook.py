@@ -251,10 +251,10 @@ def segments(tree, lines, cell):
     return taken, skipped
 
 
-def listing(items, singular, plural):
+def listing(items, one_more, more_plural):
     """Die ersten Einträge, mit Semikolon getrennt, und wie viele weitere es gibt."""
     text, more = "; ".join(items[:LISTED]), len(items) - LISTED
-    return f"{text}; dazu {more} weitere {singular if more == 1 else plural}" if more > 0 else text
+    return f"{text}; dazu {one_more if more == 1 else f'{more} {more_plural}'}" if more > 0 else text
 
 
 def convert(path, lesson):
@@ -297,15 +297,14 @@ def convert(path, lesson):
     if skipped_cells:
         conversion.remarks.append(
             f"Aus {name} übernimmt die Bewertung nur Importe, Funktions- und Klassendefinitionen und einfache "
-            f"Zuweisungen; ausgelassen: {listing(skipped_cells, 'Zelle', 'Zellen')}."
+            f"Zuweisungen; ausgelassen: {listing(skipped_cells, '1 weitere Zelle', 'weitere Zellen')}."
         )
     if commands:
         conversion.remarks.append(f"IPython-Befehle in {name} laufen bei der Bewertung nicht: "
-                                  f"{listing(commands, 'Befehl', 'Befehle')}.")
+                                  f"{listing(commands, '1 weiterer Befehl', 'weitere Befehle')}.")
     for entry in unusable:
         if entry.cell.number not in broken:
-            conversion.remarks.append(f"{entry.reason}. Die Zelle wird ausgelassen; sie definiert nichts, "
-                                      "was eine Aufgabe braucht.")
+            conversion.remarks.append(f"{entry.reason}. Die Zelle wird ausgelassen; keine Aufgabe hängt von ihr ab.")
     return conversion
 
 

@@ -12,8 +12,9 @@ import pytest
 
 from grader.batch import FEEDBACK_FOLDER, GRADES_FILE, grade_all, summary
 from gradescope.package import build as build_gradescope_zip
-from grader.rubric import CHECKPOINTS, max_points, requirements_of, tasks_of
+from grader.rubric import CHECKPOINTS, MANAGING, max_points, requirements_of, tasks_of
 from tests.catalogue import CATALOGUE, REFERENCE, REPO, STUB, build_submission
+from tests.notebook_support import add_cells, notebook_submission, reference_notebook
 
 LIMITS = dict(cpu_limit=2)
 LESSON_ONE = tasks_of(CHECKPOINTS)
@@ -163,15 +164,43 @@ def test_missing_submission_still_writes_a_zero_result(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["score"] == 0
 
 
-def test_gradescope_package_grades_an_upload(tmp_path):
+def test_grade_all_takes_notebooks(tmp_path):
+    submissions = tmp_path / "abgaben"
+    reference_notebook(CHECKPOINTS, submissions / "notizbuch")
+    notebook_submission(CATALOGUE / "wrong" / "strict_false.py", submissions / "notizbuch_falsch")
+    add_cells(reference_notebook(CHECKPOINTS, submissions / "mit_training"), "while True:\n    pass\n")
+    grade_all(submissions, tmp_path / "bewertung", workers=2, progress=False, **LIMITS)
+    with open(tmp_path / "bewertung" / GRADES_FILE, encoding="utf-8", newline="") as file:
+        rows = {row["student"]: (row["status"], int(row["aufgabe1"]), int(row["aufgabe2"])) for row in csv.DictReader(file)}
+    assert rows == {"notizbuch": ("ok", FULL_1, FULL_2), "notizbuch_falsch": ("ok", FULL_1, FULL_2 - 2),
+                    "mit_training": ("ok", FULL_1, FULL_2)}
+    feedback = (tmp_path / "bewertung" / FEEDBACK_FOLDER / "mit_training.md").read_text(encoding="utf-8")
+    assert "- Hinweis: Aus checkpoints.ipynb übernimmt die Bewertung nur Importe" in feedback
+    assert "„while True:“" in feedback
+
+
+# A student who uploads the whole folder exercises/ (as .py files or as a notebook), or notebooks at the top.
+UPLOADS = {
+    "exercises": lambda upload: shutil.copytree(REPO / "solutions", upload / "exercises",
+                                                ignore=shutil.ignore_patterns("__pycache__")),
+    "exercises_notebook": lambda upload: reference_notebook(CHECKPOINTS, upload / "exercises"),
+    "notebooks": lambda upload: [reference_notebook(lesson, upload) for lesson in (CHECKPOINTS, MANAGING)],
+}
+EXPECTED_SCORE = {"exercises": max_points(), "exercises_notebook": FULL_1 + FULL_2,
+                  "notebooks": FULL_1 + FULL_2 + max_points(tasks_of(MANAGING))}
+
+
+@pytest.mark.parametrize("kind", UPLOADS)
+def test_gradescope_package_grades_an_upload(tmp_path, kind):
     archive = build_gradescope_zip(tmp_path / "gradescope.zip")
     source = tmp_path / "autograder" / "source"
     shutil.unpack_archive(archive, source)
     with zipfile.ZipFile(archive) as contents:  # unzip keeps these bits; shutil does not
         assert all(contents.getinfo(name).external_attr >> 16 & 0o111 for name in ("setup.sh", "run_autograder"))
-    upload = tmp_path / "autograder" / "submission" / "exercises"  # a student who uploads the whole folder
-    shutil.copytree(REPO / "solutions", upload, ignore=shutil.ignore_patterns("__pycache__"))
+    upload = tmp_path / "autograder" / "submission"
+    upload.mkdir(parents=True)
+    UPLOADS[kind](upload)
     environment = {"AUTOGRADER_ROOT": str(tmp_path / "autograder"), "AUTOGRADER_PYTHON": sys.executable, "PATH": "/usr/bin:/bin"}
     subprocess.run(["bash", str(source / "run_autograder")], env=environment, check=True, capture_output=True, timeout=300)
     document = json.loads((tmp_path / "autograder" / "results" / "results.json").read_text(encoding="utf-8"))
-    assert document["score"] == max_points()
+    assert document["score"] == EXPECTED_SCORE[kind]
