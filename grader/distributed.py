@@ -118,7 +118,15 @@ class Rank:
         torch.save(values, self.folder / f"rang-{self.rank}-{phase}.pt")
 
     def fail(self, error, phase="lauf"):
-        """Note where (the phase file's text) and how this rank failed: ``fehler-rang-<r>-<phase>.json``."""
+        """Note where (the phase file's text) and how this rank failed: ``fehler-rang-<r>-<phase>.json``.
+
+        DCP's CheckpointException (a BaseException) names only the ranks; the first rank's own
+        exception says what went wrong.
+        """
+        failures = getattr(error, "failures", None)
+        if isinstance(failures, dict) and failures:
+            first = failures[min(failures)]
+            error = first[0] if isinstance(first, tuple) and first and isinstance(first[0], BaseException) else error
         where = self.folder / f"wo-rang-{self.rank}.txt"
         message = str(error).strip().splitlines()
         text = {"where": where.read_text(encoding="utf-8") if where.exists() else "", "type": type(error).__name__,
@@ -152,17 +160,24 @@ def basis(me, folder):
     me.record("basis", records)
 
 
-def watch_background_saves(records):
+def watch_background_saves(records, group):
     """Replace ``dcp.async_save``: note whether a save was still in flight at each call; its future
-    reports completion ``WAIT_DELAY`` seconds late, so that a call that did not wait is caught."""
+    reports completion ``WAIT_DELAY`` seconds late, so that a call that did not wait is caught.
+    A call that did not wait is noted, then held until the previous save has really ended: two
+    saves at once on one process group would make the rest of the run a matter of timing."""
     import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint import state_dict_saver
 
     original = state_dict_saver.async_save
-    futures = []
+    futures, real = [], []
 
     def watched(*args, **kwargs):
-        records["calls"].append({"step": records["step"], "in_flight": sum(not f.done() for f in futures)})
+        own_group = kwargs.get("process_group") is group
+        records["calls"].append({"step": records["step"], "in_flight": sum(not f.done() for f in futures),
+                                 "own_group": own_group})
+        kwargs["process_group"] = group
+        for future in real:
+            future.exception()  # waits; an error belongs to the call that started that save
         future = original(*args, **kwargs)
         late = Future()
 
@@ -176,28 +191,30 @@ def watch_background_saves(records):
 
         future.add_done_callback(report)
         futures.append(late)
+        real.append(future)
         return late
 
     dcp.async_save = state_dict_saver.async_save = watched
     return futures
 
 
-def die_during(step, written):
-    """The save into ``schritt-<step>`` writes its data, then never finishes (no ``.metadata``)."""
+def die_during_next_save(armed, written):
+    """Once ``armed`` is set, the next save writes its data and then never finishes (no ``.metadata``);
+    ``written`` is set when its data is on disk. A save that began writing before stays untouched."""
     from torch.distributed.checkpoint import filesystem
 
     writer = filesystem._FileSystemWriter
     write_data, finish = writer.write_data, writer.finish
-    name = f"schritt-{step:06d}"
 
     def watched_write(self, plan, planner):
+        doomed = self._grader_doomed = armed.is_set()
         result = write_data(self, plan, planner)
-        if Path(str(self.path)).name == name:
+        if doomed:
             written.set()
         return result
 
     def watched_finish(self, metadata, results):
-        if Path(str(self.path)).name == name:
+        if getattr(self, "_grader_doomed", False):
             threading.Event().wait()
         return finish(self, metadata, results)
 
@@ -207,14 +224,14 @@ def die_during(step, written):
 def training(me, folder, module, checkpoints):
     """The training with the submission's saves; ends abruptly while the save after CRASH_AT is in flight."""
     records = {"losses": [], "lrs": [], "calls": [], "step": 0, "returned": {}}
-    futures = watch_background_saves(records)
-    written = threading.Event()
-    die_during(CRASH_AT, written)
+    group = dist.new_group(backend="gloo", timeout=COLLECTIVE_TIMEOUT)
+    futures = watch_background_saves(records, group)
+    armed, written = threading.Event(), threading.Event()
+    die_during_next_save(armed, written)
     model, optimizer, scheduler = build(seed=0, max_lr=0.05)
     torch.manual_seed(100 + me.rank)
     me.where("TrainingState(model, optimizer, scheduler)")
     state = module.TrainingState(model, optimizer, scheduler)
-    group = dist.new_group(backend="gloo", timeout=COLLECTIVE_TIMEOUT)
     previous = None
     for step in range(CRASH_AT):
         loss, lr = train_step(model, optimizer, scheduler, step, me.rank)
@@ -231,6 +248,7 @@ def training(me, folder, module, checkpoints):
             previous = module.save_checkpoint_async(checkpoints, state, previous, group)
             records["returned"][done] = any(previous is future for future in futures)
     me.where(f"save_checkpoint_async nach Schritt {CRASH_AT} (das Training bricht währenddessen ab)")
+    armed.set()
     crash = threading.Thread(target=module.save_checkpoint_async, args=(checkpoints, state, previous, group), daemon=True)
     crash.start()
     records["crash_written"] = written.wait(WRITE_TIMEOUT)
@@ -348,7 +366,9 @@ def main(argv):
             for phase, run in RESUME_PHASES.items() if mode == "fortsetzen" else ():
                 try:
                     run(me, folder, module, folder / "checkpoints")
-                except Exception as error:  # the next phase starts afresh, if the other rank gets there too
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as error:  # also DCP's CheckpointException; the next phase starts afresh
                     me.fail(error, phase)
                     dist.barrier()
         me.where("fertig")

@@ -10,6 +10,7 @@ import pytest
 from grader.report import scorecard
 from grader.rubric import (
     CHECKPOINTS,
+    DISTRIBUTED,
     EXACT_RESUME,
     LESSONS,
     MANAGING,
@@ -22,7 +23,15 @@ from grader.rubric import (
     tasks_of,
 )
 from grader.runner import grade
-from tests.catalogue import CATALOGUE, MANAGER_REFERENCE, REPO, ROBUST_REFERENCE, STATE_REFERENCE, build_submission
+from tests.catalogue import (
+    CATALOGUE,
+    DISTRIBUTED_REFERENCE,
+    MANAGER_REFERENCE,
+    REPO,
+    ROBUST_REFERENCE,
+    STATE_REFERENCE,
+    build_submission,
+)
 
 # Each known-wrong implementation and exactly the requirements it must fail: one mistake costs
 # the requirements it breaks and no other.
@@ -126,7 +135,27 @@ WRONG_MANAGER = {
     "latest_no_key_check": {"verwaltung_neuester_gueltiger"},
 }
 CORRECT_MANAGER = {"manifest": CATALOGUE / "correct_manager" / "manifest.py"}
-WRONG_BY_LESSON = {CHECKPOINTS: WRONG, EXACT_RESUME: WRONG_STATE, ROBUST: WRONG_ROBUST, MANAGING: WRONG_MANAGER}
+# Known-wrong implementations of lesson 5 (verteilt.py) and exactly the requirements they must fail.
+WRONG_DISTRIBUTED = {
+    "shared_rng_key": {"verteilt_zufall"},
+    "optimizer_without_get_state_dict": {"verteilt_modell_optimierer", "verteilt_umverteilen"},  # not in the file
+    "scheduler_forgotten": {"verteilt_fortschritt"},
+    "async_without_waiting": {"verteilt_async_warten"},
+    "async_default_group": {"verteilt_async_warten"},
+    "async_one_folder": {"verteilt_async_absturz"},
+    "latest_missing_folder_raises": {"verteilt_neuester"},
+    # Loading the unfinished save is exactly what a crash during a background save leaves behind.
+    "latest_ignores_metadata": {"verteilt_neuester", "verteilt_async_absturz"},
+    "numpy_rng_in_state": {"verteilt_umwandeln"},
+    "rank_without_process_group_fails": {"verteilt_umverteilen"},
+    # Rank 1's shards are missing: the synchronous checkpoint cannot be loaded at all (the background
+    # saves are the reference's and stay whole).
+    "rank_zero_only_saves": {"verteilt_dateien", "verteilt_modell_optimierer", "verteilt_fortschritt",
+                             "verteilt_zufall", "verteilt_neuester", "verteilt_umverteilen", "verteilt_umwandeln"},
+}
+CORRECT_DISTRIBUTED = {"explicit_keys": CATALOGUE / "correct_verteilt" / "explicit_keys.py"}
+WRONG_BY_LESSON = {CHECKPOINTS: WRONG, EXACT_RESUME: WRONG_STATE, ROBUST: WRONG_ROBUST, MANAGING: WRONG_MANAGER,
+                   DISTRIBUTED: WRONG_DISTRIBUTED}
 assert sum(map(len, WRONG_BY_LESSON.values())) == len(set().union(*WRONG_BY_LESSON.values())), "unique names"
 CORRECT_ROBUST = {name: CATALOGUE / "correct_robust" / f"{name}.py" for name in ("transactional", "trial_on_copies")}
 
@@ -171,6 +200,11 @@ def gradings(tmp_path_factory):
         submissions[name] = build_submission(CATALOGUE / "wrong_manager" / f"{name}.py", root / name, MANAGER_REFERENCE)
     for name, variant in CORRECT_MANAGER.items():
         submissions[name] = build_submission(variant, root / name, MANAGER_REFERENCE)
+    for name in WRONG_DISTRIBUTED:
+        submissions[name] = build_submission(CATALOGUE / "wrong_verteilt" / f"{name}.py", root / name,
+                                             DISTRIBUTED_REFERENCE)
+    for name, variant in CORRECT_DISTRIBUTED.items():
+        submissions[name] = build_submission(variant, root / name, DISTRIBUTED_REFERENCE)
     for name, source in BROKEN.items():
         (root / name).mkdir()
         (root / name / "checkpoints.py").write_text(source, encoding="utf-8")
@@ -227,9 +261,15 @@ def test_correct_manager_variant_gets_full_points(gradings, name):
     assert failed(grading) & {r.id for r in requirements_of(TASKS_BY_NUMBER[7])} == set(), scorecard(grading)
 
 
+@pytest.mark.parametrize("name", CORRECT_DISTRIBUTED)
+def test_correct_distributed_variant_gets_full_points(gradings, name):
+    grading = gradings[name]
+    assert failed(grading) & {r.id for r in requirements_of(TASKS_BY_NUMBER[8])} == set(), scorecard(grading)
+
+
 def test_folder_without_a_module_scores_zero_for_its_tasks(gradings):
     grading = gradings["pathlib_stderr_extra_keys"]  # a folder holding only checkpoints.py
-    assert all(grading.task(number).points == 0 for number in (3, 4, 5, 6, 7))
+    assert all(grading.task(number).points == 0 for number in (3, 4, 5, 6, 7, 8))
     assert "Die Datei training_state.py fehlt in der Abgabe." in scorecard(grading)
     assert "Die Datei robust.py fehlt in der Abgabe." in scorecard(grading)
 

@@ -14,6 +14,7 @@ STUB = REPO / "exercises" / "checkpoints.py"
 STATE_REFERENCE = REPO / "solutions" / "training_state.py"
 ROBUST_REFERENCE = REPO / "solutions" / "robust.py"
 MANAGER_REFERENCE = REPO / "solutions" / "verwaltung.py"
+DISTRIBUTED_REFERENCE = REPO / "solutions" / "verteilt.py"
 
 
 def build_submission(variant, folder, base=REFERENCE):

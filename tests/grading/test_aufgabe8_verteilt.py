@@ -63,7 +63,7 @@ def how_it_failed(run, phase):
         hint = (" (Zeitüberschreitung beim Warten auf den anderen Rang: Hing dieser, oder rief nur ein Rang eine "
                 "gemeinsame Operation wie dcp.save auf?)" if "timed out" in message.lower() or "timeout" in message.lower()
                 else "")
-        sentences.append(f"Rang {rank} scheiterte bei {error['where']}: {message}{hint}.")
+        sentences.append(f"Rang {rank} scheiterte bei {error['where']}: {message.rstrip('. ')}{hint}.")
     places = "; ".join(f"Rang {rank} war zuletzt bei {(run['ranks'].get(rank) or {}).get('where') or '?'}"
                        for rank in RANKS)
     if run.get("timeout"):
@@ -243,6 +243,10 @@ def test_background_save_waits_for_the_previous(distributed_run):
         late = [call["step"] for call in calls if call.get("in_flight")]
         check(not late, f"save_checkpoint_async nach Schritt {late[0] if late else '?'} startete eine Speicherung, "
               f"während die vorige noch lief (Rang {rank}): Warten Sie zuerst mit previous.result() auf sie.")
+        shared = [call["step"] for call in calls if call.get("own_group") is False]
+        check(not shared, f"save_checkpoint_async nach Schritt {shared[0] if shared else '?'} übergab dcp.async_save "
+              f"nicht die eigene Gruppe process_group (Rang {rank}): Dann laufen die Nachrichten des Speicherns im "
+              "Hintergrund über dieselbe Gruppe wie die des Trainings, und beide können sich verheddern.")
         returned = recorded.get("returned") or {}
         check(all(returned.get(step) is True for step in ASYNC_AT),
               f"save_checkpoint_async gibt nicht das Future von dcp.async_save zurück (Rang {rank}).")
