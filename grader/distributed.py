@@ -30,9 +30,10 @@ SYNC_AT = 3  # save_checkpoint after this many steps
 ASYNC_AT = (6, 7)  # save_checkpoint_async after these
 CRASH_AT = 8  # the background save in flight when the training dies
 FULL_AT = (SYNC_AT, 7)  # the basis records the full state after these steps
-WAIT_DELAY = 3.0  # a background save's future reports completion this much later than the save ends
+WAIT_DELAY = 1.5  # the first background save's future reports completion this much later than the save ends
 COLLECTIVE_TIMEOUT = datetime.timedelta(seconds=60)
 WRITE_TIMEOUT = 60.0
+CRASH_EXIT = 75  # how both ranks of the training end: abruptly, on purpose
 # The folders of the resume run, prepared by the probe from the training's folder.
 CLEAN, CLUTTERED, EMPTY, MISSING = "nur-schritt-3", "mit-resten", "leer", "fehlt"
 INPUT_SIZE, CLASSES = 12, 3
@@ -161,8 +162,9 @@ def basis(me, folder):
 
 
 def watch_background_saves(records, group):
-    """Replace ``dcp.async_save``: note whether a save was still in flight at each call; its future
-    reports completion ``WAIT_DELAY`` seconds late, so that a call that did not wait is caught.
+    """Replace ``dcp.async_save``: note whether a save was still in flight at each call. The future
+    of the first reports completion ``WAIT_DELAY`` seconds late, so that the next call, one training
+    step later, is caught if it did not wait.
     A call that did not wait is noted, then held until the previous save has really ended: two
     saves at once on one process group would make the rest of the run a matter of timing."""
     import torch.distributed.checkpoint as dcp
@@ -179,13 +181,14 @@ def watch_background_saves(records, group):
         for future in real:
             future.exception()  # waits; an error belongs to the call that started that save
         future = original(*args, **kwargs)
+        delay = WAIT_DELAY if not futures else 0.0
         late = Future()
 
         def report(finished):
             def complete():
                 error = finished.exception()
                 late.set_exception(error) if error else late.set_result(finished.result())
-            timer = threading.Timer(WAIT_DELAY, complete)
+            timer = threading.Timer(delay, complete)
             timer.daemon = True
             timer.start()
 
@@ -225,6 +228,7 @@ def training(me, folder, module, checkpoints):
     """The training with the submission's saves; ends abruptly while the save after CRASH_AT is in flight."""
     records = {"losses": [], "lrs": [], "calls": [], "step": 0, "returned": {}}
     group = dist.new_group(backend="gloo", timeout=COLLECTIVE_TIMEOUT)
+    farewell = dist.new_group(backend="gloo", timeout=COLLECTIVE_TIMEOUT)
     futures = watch_background_saves(records, group)
     armed, written = threading.Event(), threading.Event()
     die_during_next_save(armed, written)
@@ -254,9 +258,11 @@ def training(me, folder, module, checkpoints):
     records["crash_written"] = written.wait(WRITE_TIMEOUT)
     records["calls_before_crash"] = list(records["calls"])
     me.record("training", records)
+    me.where("Absturz während der Speicherung")
+    dist.barrier(group=farewell)  # both ranks have written their records
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)  # the process dies with the save in flight
+    os._exit(CRASH_EXIT)  # the process dies with the save in flight
 
 
 def load_into_fresh(me, module, folder, phase):

@@ -16,9 +16,9 @@ import logging
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
+import threading
 import traceback
 import warnings
 from pathlib import Path
@@ -353,8 +353,8 @@ def probe_manager(module, folder, script):
     return {"records": scenarios.run_manager_script(module.CheckpointManager, folder, script, call, printed)}
 
 
-def kill_tree(pid):
-    """SIGKILL ``pid`` and all its descendants (torchrun starts its ranks in sessions of their own)."""
+def kill_descendants():
+    """SIGKILL every process below this one (the ranks and whatever they started)."""
     children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -364,33 +364,50 @@ def kill_tree(pid):
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry))
-    doomed, queue = [], [pid]
+    queue = list(children.get(os.getpid(), []))
     while queue:
-        current = queue.pop()
-        doomed.append(current)
-        queue += children.get(current, [])
-    for victim in doomed:
+        victim = queue.pop()
+        queue += children.get(victim, [])
         try:
             os.kill(victim, signal.SIGKILL)
         except OSError:
             pass
 
 
-def torchrun(mode, folder, submission, timeout):
-    """``grader.distributed`` in MODE under torchrun with two ranks; returns exit status, time and output."""
+def launch(mode, folder, submission, timeout):
+    """``grader.distributed`` in MODE on two ranks, started by torchrun's own launcher (the elastic
+    agent of ``torch.distributed.run``) with ranks forked from this warmed process – no second
+    start of Python and torch. Returns how each rank ended and where it was."""
+    import uuid
+
+    from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs, Std
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
     from grader import distributed
 
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-               "-m", "grader.distributed", mode, str(folder), str(submission)]
-    with open(folder / f"torchrun-{mode}.txt", "wb") as output:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        try:
-            status = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            status = None
-        kill_tree(process.pid)
-        process.wait()
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=2, run_id=str(uuid.uuid4()), rdzv_backend="c10d",
+                          rdzv_endpoint="localhost:0", max_restarts=0, start_method="fork", monitor_interval=0.1,
+                          shutdown_timeout=5,
+                          logs_specs=DefaultLogsSpecs(log_dir=str(folder / f"protokoll-{mode}"), redirects=Std.ALL))
+    fired = threading.Event()
+
+    def expire():
+        fired.set()
+        kill_descendants()
+
+    watchdog = threading.Timer(timeout, expire)
+    watchdog.daemon = True
+    watchdog.start()
+    exits, launcher_error = {0: 0, 1: 0}, None
+    try:
+        elastic_launch(config, distributed.main)([mode, str(folder), str(submission)])
+    except ChildFailedError as error:
+        exits = {failure.local_rank: failure.exitcode for failure in error.failures.values()}
+    except Exception as error:
+        launcher_error = describe_error(error)
+    finally:
+        watchdog.cancel()
     ranks = {}
     for rank in range(2):
         where = folder / f"wo-rang-{rank}.txt"
@@ -402,11 +419,11 @@ def torchrun(mode, folder, submission, timeout):
                                                        for key in ("where", "type", "message")}
             except (ValueError, AttributeError):
                 continue
-        ranks[rank] = {"errors": errors, "where": cap(where.read_text(errors="replace"), 500) if where.is_file() else None}
+        ranks[rank] = {"errors": errors, "exit": exits.get(rank, 0),
+                       "where": cap(where.read_text(errors="replace"), 500) if where.is_file() else None}
         for stale in (where, *folder.glob(f"fehler-rang-{rank}-*.json")):
             stale.unlink(missing_ok=True)
-    return {"status": status, "timeout": status is None, "ranks": ranks,
-            "phases": sorted(path.name for path in folder.glob("rang-*-*.pt")), "limit": timeout,
+    return {"timeout": fired.is_set(), "ranks": ranks, "launcher_error": launcher_error, "limit": timeout,
             "complete": (folder / "checkpoints" / f"schritt-{distributed.SYNC_AT:06d}" / ".metadata").is_file()}
 
 
@@ -416,11 +433,11 @@ def probe_distributed(module, folder, timeout):
     from grader import distributed
 
     path = submission_folder() / "verteilt.py"
-    observation = {"training": torchrun("training", folder, path, timeout)}
+    observation = {"training": launch("training", folder, path, timeout)}
     if not observation["training"]["complete"]:
         return observation
     distributed.prepare_resume(folder / "checkpoints")
-    observation["fortsetzen"] = torchrun("fortsetzen", folder, path, timeout)
+    observation["fortsetzen"] = launch("fortsetzen", folder, path, timeout)
     try:
         distributed.convert(folder / "checkpoints", folder / "umgewandelt.pt")
     except Exception as error:

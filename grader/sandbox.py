@@ -20,6 +20,7 @@ INSTALL_HINT = "Installieren Sie bubblewrap (Debian/Ubuntu: sudo apt-get install
 # A uid of its own for each lane (root only): fork bombs and signals stay within one lane.
 FIRST_SANDBOX_UID = 1_000_000
 TMP_BYTES = 256 * 1024**2
+SHM_BYTES = 64 * 1024**2
 
 
 @functools.cache
@@ -69,7 +70,9 @@ def command(argv, stage, scratch, environment, uid):
     """The bwrap command line that runs ``argv`` with ``stage`` read-only and ``scratch`` writable."""
     # A /tmp of its own in memory (torch needs a writable temporary folder at import); the worker
     # empties it between two submissions. It comes first: folders below /tmp are bound on top.
+    # /dev/shm writable for everyone: multiprocessing's queues and locks (torchrun's launcher) need it.
     arguments = [bubblewrap(), *system_binds(), "--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
                  "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for folder in python_folders():
         arguments += [*parents(folder), "--ro-bind", str(folder), str(folder)]

@@ -9,13 +9,14 @@ compared here with the uninterrupted run, which ran under torchrun too, without 
 """
 
 import os
+import signal
 import stat
 
 import pytest
 import torch
 
 from grader.client import load_untrusted
-from grader.distributed import ASYNC_AT, CRASH_AT, STEPS, SYNC_AT
+from grader.distributed import ASYNC_AT, CRASH_AT, CRASH_EXIT, STEPS, SYNC_AT
 from grader.results import Failure
 from grader.text import describe_exception
 from tests.grading import expectations
@@ -68,8 +69,19 @@ def how_it_failed(run, phase):
                        for rank in RANKS)
     if run.get("timeout"):
         sentences.append(f"Der Lauf wurde nach {run['limit']} s abgebrochen ({places}).")
-    elif not sentences and run.get("status") not in (0, None):
-        sentences.append(f"torchrun endete mit dem Status {run['status']} ({places}).")
+    elif not sentences:
+        for rank in RANKS:
+            code = (run["ranks"].get(rank) or {}).get("exit")
+            if code == -signal.SIGXCPU:
+                sentences.append(f"Rang {rank} hat mehr Rechenzeit verbraucht, als erlaubt ist (Endlosschleife?).")
+            elif isinstance(code, int) and code < 0:
+                sentences.append(f"Rang {rank} wurde durch das Signal {-code} beendet.")
+            elif code not in (0, CRASH_EXIT, None):
+                sentences.append(f"Rang {rank} endete mit dem Status {code}.")
+        if sentences:
+            sentences.append(f"({places}.)")
+    if run.get("launcher_error"):
+        sentences.append("torchrun scheiterte: " + error_text(run["launcher_error"]))
     return " ".join(sentences) or "Ein Rang hat diesen Abschnitt nicht erreicht."
 
 
