@@ -28,6 +28,7 @@ extensions = [
     "sphinxcontrib.programoutput",
     "german_ui",  # source/_ext/german_ui.py: furos eigene Texte auf Deutsch
     "aufgaben_notebooks",  # source/_ext/aufgaben_notebooks.py: die Aufgaben als Notebook zum Herunterladen
+    "selbsttest",  # source/_ext/selbsttest.py: Verständnisfragen in den Lektionen
 ]
 # Deutsche Texte für furo und Sphinx, die deren Kataloge nicht übersetzen (siehe german_ui.py).
 locale_dirs = ["_locale"]

@@ -48,3 +48,23 @@ def test_a_typo_is_found(tmp_path):
     result = spelling(source, tmp_path)
     assert result.returncode != 0
     assert "Modudle" in result.stderr
+
+
+def test_typos_in_questions_answers_explanations_and_hints_are_found(tmp_path):
+    """Self-check questions (question, answers, explanations) and hints are text the checker sees."""
+    source = tmp_path / "source"
+    shutil.copytree(REPO / "source", source)
+    lesson = source / "checkpoints.rst"
+    text = lesson.read_text(encoding="utf-8")
+    # (block, a word in it, the same word misspelt): question, answer, explanation, hint
+    typos = [(".. selbsttest::", "besteht", "bestteht"), (".. falsch::", "Eintrag", "Eintrrag"),
+             (".. richtig::", "Parameter", "Parammeter"), (".. admonition:: Hinweis 2", "liefern", "liefferrn")]
+    for block, word, typo in typos:
+        start = text.index(block)
+        assert word in text[start:start + 400], word
+        text = text[:start] + text[start:].replace(word, typo, 1)
+    lesson.write_text(text, encoding="utf-8")
+    result = spelling(source, tmp_path)
+    assert result.returncode != 0
+    for _, _, typo in typos:
+        assert typo in result.stderr, typo
