@@ -9,17 +9,38 @@ REPO = Path(__file__).resolve().parent.parent
 MIN_LENGTH = 20  # shorter lines ("return 0") are not distinctive
 
 
+# Blocks of a lesson source that the student edition shows but that must not count as "taught": a hint
+# or a self-check question that quoted a line of the solution would otherwise hide its own leak.
+NOT_TEACHING = re.compile(r"(\s*)\.\. (admonition:: Hinweis|selbsttest::)")
+
+
+def without_hints_and_questions(text):
+    """``text`` (reStructuredText) without hint blocks and self-check questions."""
+    kept, indent = [], None
+    for line in text.splitlines():
+        if indent is not None and (not line.strip() or len(line) - len(line.lstrip()) > indent):
+            continue
+        indent = None
+        block = NOT_TEACHING.match(line)
+        if block:
+            indent = len(block.group(1))
+        else:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def taught_elsewhere():
-    """Text the lessons show on purpose: the lesson sources, their examples, the course code and the stubs
-    (exercises/*.py, also offered as notebooks: code given in a stub, such as a helper, is no leak)."""
-    files = [*(REPO / "source").rglob("*.rst"), *(REPO / "source" / "examples").glob("*.py"), *(REPO / "course").glob("*.py"),
-             *(REPO / "exercises").glob("*.py")]
-    return "\n".join(path.read_text(encoding="utf-8") for path in files)
+    """Text the lessons show on purpose: the lesson sources (without hints and questions), their examples,
+    the course code and the stubs (exercises/*.py, also offered as notebooks: code given in a stub, such as a
+    helper, is no leak)."""
+    lessons = [without_hints_and_questions(path.read_text(encoding="utf-8")) for path in (REPO / "source").rglob("*.rst")]
+    files = [*(REPO / "source" / "examples").glob("*.py"), *(REPO / "course").glob("*.py"), *(REPO / "exercises").glob("*.py")]
+    return "\n".join([*lessons, *(path.read_text(encoding="utf-8") for path in files)])
 
 
-def distinctive_solution_lines():
+def distinctive_solution_lines(taught=None):
     """Code lines of every solution function body, without docstrings, that no lesson shows on purpose."""
-    taught = taught_elsewhere()
+    taught = taught_elsewhere() if taught is None else taught
     lines = set()
     for module in sorted((REPO / "solutions").glob("*.py")):
         source = module.read_text(encoding="utf-8")
@@ -66,4 +87,24 @@ def test_student_edition_keeps_the_tasks(student_site):
     page = (student_site / "checkpoints.html").read_text(encoding="utf-8")
     assert 'id="exercises.checkpoints.save_checkpoint"' in page
     assert 'id="exercises.checkpoints.load_checkpoint"' in page
-    assert "dropdown admonition" not in page
+    assert 'class="dropdown admonition"' not in page  # no solution block (hints are "dropdown hint")
+    assert '<p class="admonition-title">Lösung anzeigen</p>' not in page
+
+
+def test_student_edition_keeps_hints_and_questions(student_site):
+    page = (student_site / "checkpoints.html").read_text(encoding="utf-8")
+    assert page.count('class="dropdown hint admonition"') >= 4  # two or three per task
+    assert "Hinweis 1: Worum es geht" in page
+    assert page.count('class="selbsttest"') >= 4
+
+
+def test_a_solution_line_quoted_in_a_hint_or_question_counts_as_a_leak():
+    """Hints and questions do not make a solution line "taught": quoted there, it would be found."""
+    lines = distinctive_solution_lines()
+    line = sorted(lines)[0]
+    lesson = (REPO / "source" / "checkpoints.rst").read_text(encoding="utf-8")
+    for block in (f".. admonition:: Hinweis 3: Wie der Code aufgebaut ist\n   :class: dropdown hint\n\n   {line}\n",
+                  f".. selbsttest:: Frage?\n   :abschnitt: state-dict\n\n   .. richtig:: {line}\n\n      Weil.\n"):
+        taught = without_hints_and_questions(lesson + "\n" + block + "\nText danach.\n")
+        assert line not in taught and "Text danach." in taught
+        assert line in distinctive_solution_lines(taught=taught)
