@@ -154,6 +154,8 @@ WRONG_DISTRIBUTED = {
                              "verteilt_zufall", "verteilt_neuester", "verteilt_umverteilen", "verteilt_umwandeln"},
 }
 CORRECT_DISTRIBUTED = {"explicit_keys": CATALOGUE / "correct_verteilt" / "explicit_keys.py"}
+# One rank fails or hangs: the grading ends anyway and names the rank, where it was and why.
+FAILING_RANK = ("rank_one_raises_in_save", "rank_one_hangs_in_save")
 WRONG_BY_LESSON = {CHECKPOINTS: WRONG, EXACT_RESUME: WRONG_STATE, ROBUST: WRONG_ROBUST, MANAGING: WRONG_MANAGER,
                    DISTRIBUTED: WRONG_DISTRIBUTED}
 assert sum(map(len, WRONG_BY_LESSON.values())) == len(set().union(*WRONG_BY_LESSON.values())), "unique names"
@@ -205,6 +207,9 @@ def gradings(tmp_path_factory):
                                              DISTRIBUTED_REFERENCE)
     for name, variant in CORRECT_DISTRIBUTED.items():
         submissions[name] = build_submission(variant, root / name, DISTRIBUTED_REFERENCE)
+    for name in FAILING_RANK:
+        submissions[name] = build_submission(CATALOGUE / "misbehaving" / f"{name}.py", root / name,
+                                             DISTRIBUTED_REFERENCE)
     for name, source in BROKEN.items():
         (root / name).mkdir()
         (root / name / "checkpoints.py").write_text(source, encoding="utf-8")
@@ -265,6 +270,26 @@ def test_correct_manager_variant_gets_full_points(gradings, name):
 def test_correct_distributed_variant_gets_full_points(gradings, name):
     grading = gradings[name]
     assert failed(grading) & {r.id for r in requirements_of(TASKS_BY_NUMBER[8])} == set(), scorecard(grading)
+
+
+LESSON_FIVE = {r.id for task in tasks_of(DISTRIBUTED) for r in requirements_of(task)}
+
+
+def test_failing_rank_is_named_with_its_error(gradings):
+    grading = gradings["rank_one_raises_in_save"]
+    card = scorecard(grading)
+    assert failed(grading) & LESSON_FIVE == LESSON_FIVE, card
+    assert ("Rang 1 scheiterte bei save_checkpoint nach Schritt 3: RuntimeError: Platte voll. "
+            "Rang 0 wurde darauf bei save_checkpoint nach Schritt 3 beendet.") in card, card
+
+
+def test_hanging_rank_ends_in_a_timeout_that_names_it(gradings):
+    grading = gradings["rank_one_hangs_in_save"]
+    card = scorecard(grading)
+    assert failed(grading) & LESSON_FIVE == LESSON_FIVE, card
+    assert "Rang 0 scheiterte bei save_checkpoint nach Schritt 3" in card, card
+    assert "Zeitüberschreitung beim Warten auf den anderen Rang" in card, card
+    assert "Rang 1 wurde darauf bei save_checkpoint nach Schritt 3 beendet." in card, card
 
 
 def test_folder_without_a_module_scores_zero_for_its_tasks(gradings):

@@ -9,6 +9,7 @@ compared here with the uninterrupted run, which ran under torchrun too, without 
 """
 
 import os
+import re
 import signal
 import stat
 
@@ -49,37 +50,34 @@ def distributed_run(worker, basis):
 
 
 def how_it_failed(run, phase):
-    """Why a run did not produce ``phase``: each rank's error, or where it hung (German sentences);
-    a stub's NotImplementedError ends the test as "noch nicht implementiert"."""
-    sentences = []
+    """Why a run did not produce ``phase``: each rank's error, or how it ended and where it was (German
+    sentences); a stub's NotImplementedError ends the test as "noch nicht implementiert"."""
+    sentences, afterwards = [], []
     for rank in RANKS:
-        errors = (run["ranks"].get(rank) or {}).get("errors") or {}
+        info = run["ranks"].get(rank) or {}
+        errors, where, code = info.get("errors") or {}, info.get("where") or "?", info.get("exit")
         error = errors.get(phase) or errors.get("lauf")
-        if not error:
-            continue
-        if error["type"] == "NotImplementedError":
+        if error and error["type"] == "NotImplementedError":
             raise Failure(f"Noch nicht implementiert: {error['where']} löst NotImplementedError aus.",
                           "nicht_implementiert")
-        message = describe_exception(error["type"], error["message"])
-        hint = (" (Zeitüberschreitung beim Warten auf den anderen Rang: Hing dieser, oder rief nur ein Rang eine "
-                "gemeinsame Operation wie dcp.save auf?)" if "timed out" in message.lower() or "timeout" in message.lower()
-                else "")
-        sentences.append(f"Rang {rank} scheiterte bei {error['where']}: {message.rstrip('. ')}{hint}.")
-    places = "; ".join(f"Rang {rank} war zuletzt bei {(run['ranks'].get(rank) or {}).get('where') or '?'}"
-                       for rank in RANKS)
+        if error and error["type"] == "SignalException":  # torchrun ends the others once one rank failed
+            afterwards.append(f"Rang {rank} wurde darauf bei {error['where']} beendet.")
+        elif error:
+            message = describe_exception(error["type"], re.sub(r"^\[[^\]]*\]\s*", "", error["message"])).rstrip(". ")
+            waited = "timed out" in message.lower() or "timeout" in message.lower()
+            hint = (" (Zeitüberschreitung beim Warten auf den anderen Rang: Hing dieser, oder rief nur ein Rang eine "
+                    "gemeinsame Operation wie dcp.save auf?)" if waited else "")
+            sentences.append(f"Rang {rank} scheiterte bei {error['where']}: {message}{hint}.")
+        elif code == -signal.SIGXCPU:
+            sentences.append(f"Rang {rank} hat bei {where} mehr Rechenzeit verbraucht, als erlaubt ist "
+                             "(Endlosschleife?).")
+        elif isinstance(code, int) and code < 0:
+            sentences.append(f"Rang {rank} wurde bei {where} beendet (Signal {-code}).")
+        elif code not in (0, CRASH_EXIT, None):
+            sentences.append(f"Rang {rank} endete bei {where} mit dem Status {code}.")
+    sentences += afterwards
     if run.get("timeout"):
-        sentences.append(f"Der Lauf wurde nach {run['limit']} s abgebrochen ({places}).")
-    elif not sentences:
-        for rank in RANKS:
-            code = (run["ranks"].get(rank) or {}).get("exit")
-            if code == -signal.SIGXCPU:
-                sentences.append(f"Rang {rank} hat mehr Rechenzeit verbraucht, als erlaubt ist (Endlosschleife?).")
-            elif isinstance(code, int) and code < 0:
-                sentences.append(f"Rang {rank} wurde durch das Signal {-code} beendet.")
-            elif code not in (0, CRASH_EXIT, None):
-                sentences.append(f"Rang {rank} endete mit dem Status {code}.")
-        if sentences:
-            sentences.append(f"({places}.)")
+        sentences.append(f"Der ganze Lauf wurde nach {run['limit']} s abgebrochen.")
     if run.get("launcher_error"):
         sentences.append("torchrun scheiterte: " + error_text(run["launcher_error"]))
     return " ".join(sentences) or "Ein Rang hat diesen Abschnitt nicht erreicht."
@@ -105,6 +103,17 @@ def records(outcome, run_name, phase, rank):
     except Exception:
         found = None
     check(isinstance(found, dict), how_it_failed(run, phase), "abbruch")
+    return found
+
+
+def training_reached(outcome, step):
+    """Each rank's training records, once the training got past ``step``; else why it did not."""
+    found = []
+    for rank in RANKS:
+        recorded = records(outcome, "training", "training", rank)
+        check(recorded.get("step", 0) >= step, f"Das Training kam nicht bis Schritt {step}. "
+              + how_it_failed(runs(outcome)["training"], "training"), "abbruch")
+        found.append(recorded)
     return found
 
 
@@ -246,8 +255,7 @@ def test_conversion_loads_with_weights_only(distributed_run, basis):
 
 @pytest.mark.requirement("verteilt_async_warten")
 def test_background_save_waits_for_the_previous(distributed_run):
-    for rank in RANKS:
-        recorded = records(distributed_run, "training", "training", rank)
+    for rank, recorded in zip(RANKS, training_reached(distributed_run, CRASH_AT)):
         calls = recorded.get("calls") or []
         steps = [call.get("step") for call in calls]
         check(all(step in steps for step in ASYNC_AT), f"save_checkpoint_async rief nach den Schritten {ASYNC_AT[0]} "
@@ -267,8 +275,7 @@ def test_background_save_waits_for_the_previous(distributed_run):
 @pytest.mark.requirement("verteilt_async_absturz")
 def test_crash_during_background_save_leaves_the_previous(distributed_run, basis):
     previous = ASYNC_AT[-1]
-    for rank in RANKS:
-        recorded = records(distributed_run, "training", "training", rank)
+    for rank, recorded in zip(RANKS, training_reached(distributed_run, CRASH_AT)):
         check(recorded.get("crash_written") is True,
               f"Die Speicherung nach Schritt {CRASH_AT} schrieb auf Rang {rank} innerhalb von 60 s keine Daten; "
               "der Absturz währenddessen ließ sich nicht prüfen.")
