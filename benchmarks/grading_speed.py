@@ -2,8 +2,9 @@
 
 Run: ``.venv/bin/python -m benchmarks.grading_speed [--runs N]``. Each round times, one after
 another, ``python -c "import torch"``, ``python -m grader solutions/checkpoints.py`` (lesson 1),
-``python -m grader solutions/robust.py`` (lesson 3) and ``python -m grader solutions`` (all
-lessons); the medians and their ratios are printed. Goals of the runner: lesson 1 at most 2×, all
+``python -m grader solutions/robust.py`` (lesson 3), ``python -m grader solutions/verteilt.py``
+(lesson 5: two launches of two ranks each) and ``python -m grader solutions`` (all lessons); the
+medians and their ratios are printed. Goals of the runner: lesson 1 at most 2×, all
 lessons at most 3× a bare ``import torch``.
 """
 
@@ -19,6 +20,7 @@ COMMANDS = {
     "import torch": [sys.executable, "-c", "import torch"],
     "Lektion 1 (solutions/checkpoints.py)": [sys.executable, "-m", "grader", "solutions/checkpoints.py"],
     "Lektion 3 (solutions/robust.py)": [sys.executable, "-m", "grader", "solutions/robust.py"],
+    "Lektion 5 (solutions/verteilt.py)": [sys.executable, "-m", "grader", "solutions/verteilt.py"],
     "alle Lektionen (solutions/)": [sys.executable, "-m", "grader", "solutions"],
 }
 
