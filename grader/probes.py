@@ -402,8 +402,8 @@ def launch(mode, folder, submission, timeout):
     exits, launcher_error = {0: 0, 1: 0}, None
     try:
         elastic_launch(config, distributed.main)([mode, str(folder), str(submission)])
-    except ChildFailedError as error:
-        exits = {failure.local_rank: failure.exitcode for failure in error.failures.values()}
+    except ChildFailedError as error:  # it lists the ranks that failed; how the others ended is unknown
+        exits = {0: None, 1: None, **{failure.local_rank: failure.exitcode for failure in error.failures.values()}}
     except Exception as error:
         launcher_error = describe_error(error)
     finally:
@@ -419,7 +419,7 @@ def launch(mode, folder, submission, timeout):
                                                        for key in ("where", "type", "message")}
             except (ValueError, AttributeError):
                 continue
-        ranks[rank] = {"errors": errors, "exit": exits.get(rank, 0),
+        ranks[rank] = {"errors": errors, "exit": exits.get(rank),
                        "where": cap(where.read_text(errors="replace"), 500) if where.is_file() else None}
         for stale in (where, *folder.glob(f"fehler-rang-{rank}-*.json")):
             stale.unlink(missing_ok=True)

@@ -1,0 +1,52 @@
+"""The launcher of the distributed grading runs (lesson 5) ends a run that hangs without a collective.
+
+A hang inside a collective ends after the process group's timeout (tests/test_grader.py); ranks that
+wait elsewhere (both asleep) are ended by the run's own time limit, and no process is left over.
+"""
+
+import os
+import time
+
+from grader import probes
+
+SLEEPING = '''
+import time
+
+
+class TrainingState:
+    def __init__(self, model, optimizer, scheduler):
+        time.sleep(100_000)
+'''
+
+
+def descendants():
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    found, queue = [], list(children.get(os.getpid(), []))
+    while queue:
+        pid = queue.pop()
+        found.append(pid)
+        queue += children.get(pid, [])
+    return found
+
+
+def test_a_run_whose_ranks_sleep_ends_at_its_time_limit(tmp_path):
+    submission = tmp_path / "verteilt.py"
+    submission.write_text(SLEEPING, encoding="utf-8")
+    folder = tmp_path / "lauf"
+    folder.mkdir()
+    started = time.monotonic()
+    run = probes.launch("training", folder, submission, timeout=8)
+    assert time.monotonic() - started < 60
+    assert run["timeout"] is True
+    assert all(rank["where"] == "TrainingState(model, optimizer, scheduler)" for rank in run["ranks"].values()), run
+    exits = [rank["exit"] for rank in run["ranks"].values()]
+    assert -9 in exits and 0 not in exits, run
+    assert not [pid for pid in descendants() if os.path.exists(f"/proc/{pid}")
+                and "zombie" not in open(f"/proc/{pid}/status").read()], "processes left over"
