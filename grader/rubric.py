@@ -154,7 +154,7 @@ REQUIREMENTS = (
     Requirement("verteilt_neuester", 8, 2, "load_latest nimmt den neuesten vollständigen Checkpoint; ohne Checkpoint Rückgabe 0 und nichts verändert", *_DISTRIBUTED),
     Requirement("verteilt_umverteilen", 8, 2, "Ein einzelner Prozess ohne Prozessgruppe lädt den Checkpoint der zwei Ränge vollständig", *_RESHARD),
     Requirement("verteilt_umwandeln", 8, 2, "dcp_to_torch_save macht daraus eine Datei, die torch.load mit weights_only=True lädt", *_CONVERT),
-    Requirement("verteilt_async_warten", 8, 2, "save_checkpoint_async wartet auf die vorige Speicherung und gibt das Future zurück", *_ASYNC),
+    Requirement("verteilt_async_warten", 8, 2, "save_checkpoint_async wartet auf die vorige Speicherung, nutzt die eigene Gruppe und gibt das Future zurück", *_ASYNC),
     Requirement("verteilt_async_absturz", 8, 3, "Stirbt das Training während einer Speicherung im Hintergrund, lädt load_latest den vorigen vollständigen Checkpoint", *_ASYNC),
 )
 
