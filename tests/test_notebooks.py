@@ -389,6 +389,8 @@ def test_grading_cell_elsewhere_says_what_to_do(kernel, tmp_path):
 def test_every_lesson_links_its_notebook(request, edition):
     site = request.getfixturevalue(edition)
     for lesson in LESSONS:
+        if not (REPO / "source" / f"{lesson.page}.rst").is_file():
+            continue  # a lesson still being written; tests/test_docs.py insists on its page
         page = (site / f"{lesson.page}.html").read_text(encoding="utf-8")
         links = re.findall(r'<a class="reference download internal" download="" href="(_downloads/[0-9a-f]+/'
                            rf'{lesson.module}\.ipynb)"><span class="xref aufgaben-download">Aufgaben als Notebook '
