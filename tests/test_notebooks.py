@@ -16,7 +16,7 @@ from grader.notebook import GRADING_TAG, Conversion, NotebookError, convert
 from grader.report import scorecard
 from grader.rubric import CHECKPOINTS, LESSONS, max_points, requirements_of, tasks_of
 from grader.runner import grade
-from tests.catalogue import CATALOGUE, REFERENCE, REPO, STUB, build_submission
+from tests.catalogue import CATALOGUE, REPO, STUB, build_submission
 from tests.notebook_support import add_cells, cell_number, notebook_submission, reference_notebook
 
 CPU_LIMIT = 3
