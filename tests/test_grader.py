@@ -351,13 +351,15 @@ def test_cli_exit_status_and_last_line(tmp_path):
     assert partial.stdout.strip().splitlines()[-1] == f"Punkte: 0/{max_points()}"
 
 
+MODULE_FILES = ", ".join(lesson.filename for lesson in LESSONS)
+
+
 @pytest.mark.parametrize(
     "argument, message",
     [
         ("gibt/es/nicht", "Die Abgabe gibt/es/nicht gibt es nicht."),
-        ("README.md", "Die Abgabe muss eine der Dateien checkpoints.py, training_state.py, robust.py, verwaltung.py "
-                      "sein, nicht README.md."),
-        ("source", "Im Ordner source liegt keine der Dateien checkpoints.py, training_state.py, robust.py, verwaltung.py."),
+        ("README.md", f"Die Abgabe muss eine der Dateien {MODULE_FILES} sein, nicht README.md."),
+        ("source", f"Im Ordner source liegt keine der Dateien {MODULE_FILES}."),
     ],
 )
 def test_cli_rejects_what_is_no_submission(argument, message):
