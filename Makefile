@@ -32,6 +32,8 @@ help:
 	@echo "make notebooks          die Aufgaben als Notebooks neu erzeugen (exercises/*.ipynb aus den Stummeln)"
 	@echo "make train              Trainingsdemo mit Ihren Funktionen (LOESUNG=1: Musterlösung, LEKTION=1: Lektion 1,"
 	@echo "                        EPOCHEN=20: bis Epoche 20 trainieren, VERWALTUNG=1: CheckpointManager der Lektion 4)"
+	@echo "make train VERTEILT=1   verteilte Trainingsdemo der Lektion 5: zwei Ränge, DCP (LOESUNG=1: Musterlösung,"
+	@echo "                        SCHRITTE=800: bis Schritt 800 trainieren)"
 	@echo "make clean              Build-Ergebnisse löschen"
 
 $(VENV)/.installiert: requirements.txt
@@ -75,7 +77,11 @@ notebooks: $(SETUP)
 	$(PYTHON) -m course.notebooks
 
 train: $(SETUP)
+ifdef VERTEILT
+	$(PYTHON) -m course.distributed_training $(if $(LOESUNG),--loesung) $(if $(SCHRITTE),--schritte $(SCHRITTE))
+else
 	$(PYTHON) -m course $(if $(LEKTION),--lektion $(LEKTION)) $(if $(LOESUNG),--loesung) $(if $(EPOCHEN),--epochen $(EPOCHEN)) $(if $(VERWALTUNG),--verwaltung)
+endif
 
 clean:
 	rm -rf $(BUILDDIR)

@@ -28,6 +28,7 @@ extensions = [
     "sphinxcontrib.programoutput",
     "german_ui",  # source/_ext/german_ui.py: furos eigene Texte auf Deutsch
     "aufgaben_notebooks",  # source/_ext/aufgaben_notebooks.py: die Aufgaben als Notebook zum Herunterladen
+    "cached_output",  # source/_ext/cached_output.py: langsame Beispiele, nach dem Hash ihrer Quellen zwischengespeichert
     "selbsttest",  # source/_ext/selbsttest.py: Verständnisfragen in den Lektionen
 ]
 # Deutsche Texte für furo und Sphinx, die deren Kataloge nicht übersetzen (siehe german_ui.py).
@@ -79,6 +80,8 @@ FIGURES = [
     ("course.resume_figure", FIGURE_SOURCES, "stand.txt"),  # Lektion „Training exakt fortsetzen“
     ("course.rotation_figure", ["course/rotation_figure.py", "solutions/verwaltung.py"],
      "stand_verwaltung.txt"),  # Lektion „Checkpoints verwalten“
+    ("course.distributed_benchmark", ["course/distributed_benchmark.py"],
+     "stand_verteilt_messung.txt"),  # Lektion „Große Modelle und verteiltes Training“ (etwa zwei Minuten)
 ]
 
 
