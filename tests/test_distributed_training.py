@@ -85,17 +85,24 @@ class Running:
                 return line
 
     def finish(self):
+        """Wait for the end; read what is left. Lines of processes the script left behind are not awaited."""
         self.process.wait(timeout=WAIT)
-        while (line := self._queue.get(timeout=WAIT)) is not None:
-            self.lines.append(line)
+        try:
+            while (line := self._queue.get(timeout=30)) is not None:
+                self.lines.append(line)
+        except queue.Empty:
+            pass
         return self.process.returncode
 
     def stderr(self):
         return self.errors_path.read_text(encoding="utf-8")
 
     def close(self):
-        if self.process.poll() is None:
+        """Kill the whole process group, also children the process left behind."""
+        try:
             os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.process.wait(timeout=WAIT)
         self.process.stdout.close()
 
