@@ -20,11 +20,12 @@ def _rank():
 class TrainingState(Stateful):
     """Der ganze Trainingszustand eines Rangs, so wie ``torch.distributed.checkpoint`` ihn speichert.
 
-    Das Objekt hält ``model`` (auch mit ``fully_shard`` verteilt), ``optimizer``,
-    ``scheduler`` und ``step``, die Zahl der abgeschlossenen Trainingsschritte
-    (anfangs 0). ``dcp.save({"app": state}, ...)`` ruft ``state_dict()`` auf,
+    Das Objekt hält die Attribute ``model`` (auch mit ``fully_shard``
+    verteilt), ``optimizer``, ``scheduler`` und ``step``, die Zahl der
+    abgeschlossenen Trainingsschritte (anfangs 0); die Namen sind genau diese.
+    ``dcp.save({"app": state}, ...)`` ruft ``state_dict()`` auf,
     ``dcp.load({"app": state}, ...)`` erst ``state_dict()`` (als Vorlage, die
-    es in place füllt) und dann ``load_state_dict()``.
+    es an Ort und Stelle füllt) und dann ``load_state_dict()``.
     """
 
     def __init__(self, model, optimizer, scheduler):
@@ -41,7 +42,10 @@ class TrainingState(Stateful):
         Nummern), ``"scheduler"``, ``"step"`` und ``"rng"``: ein Dictionary
         ``{f"rang-{rang}": torch.get_rng_state()}`` mit dem Zustand des
         Zufallsgenerators dieses Rangs unter einem eigenen Schlüssel je Rang
-        (ohne Prozessgruppe ist der Rang 0).
+        (ohne Prozessgruppe ist der Rang 0). Gesichert wird nur der Generator
+        von torch, denn nur ihn nutzt das Training dieser Aufgabe (Dropout);
+        zöge es auch mit NumPy oder ``random``, kämen deren Zustände als
+        Tensoren oder einfache Werte ebenso unter den Schlüssel des Rangs.
         """
         model_state, optimizer_state = get_state_dict(self.model, self.optimizer)
         return {
