@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,9 @@ class Running:
     def finish(self):
         """Wait for the end; read what is left. Lines of processes the script left behind are not awaited."""
         self.process.wait(timeout=WAIT)
+        deadline = time.monotonic() + 30
         try:
-            while (line := self._queue.get(timeout=30)) is not None:
+            while (line := self._queue.get(timeout=max(0.0, deadline - time.monotonic()))) is not None:
                 self.lines.append(line)
         except queue.Empty:
             pass
