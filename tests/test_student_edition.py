@@ -5,6 +5,11 @@ import html
 import re
 from pathlib import Path
 
+import pytest
+
+from grader.rubric import tasks_of
+from tests.test_browser import SELF_CHECK_LESSONS
+
 REPO = Path(__file__).resolve().parent.parent
 MIN_LENGTH = 20  # shorter lines ("return 0") are not distinctive
 
@@ -91,11 +96,15 @@ def test_student_edition_keeps_the_tasks(student_site):
     assert '<p class="admonition-title">Lösung anzeigen</p>' not in page
 
 
-def test_student_edition_keeps_hints_and_questions(student_site):
-    page = (student_site / "checkpoints.html").read_text(encoding="utf-8")
-    assert page.count('class="dropdown hint admonition"') >= 4  # two or three per task
-    assert "Hinweis 1: Worum es geht" in page
-    assert page.count('class="selbsttest"') >= 4
+@pytest.mark.parametrize("lesson", SELF_CHECK_LESSONS, ids=lambda lesson: lesson.page)
+def test_student_edition_keeps_hints_and_questions(student_site, lesson):
+    page = (student_site / f"{lesson.page}.html").read_text(encoding="utf-8")
+    assert 4 <= page.count('class="selbsttest"') <= 6
+    for task in tasks_of(lesson):
+        start = page.index(f'<span id="aufgabe-{task.number}"></span>')
+        section = page[start:page.index("</section>", start)]
+        assert 2 <= section.count('class="dropdown hint admonition"') <= 3, f"Aufgabe {task.number}"
+        assert "Hinweis 1: Worum es geht" in section
 
 
 def test_a_solution_line_quoted_in_a_hint_or_question_counts_as_a_leak():

@@ -26,8 +26,9 @@ Eine Frage steht im reStructuredText der Lektion::
 
 Frage, Antworten und Erklärungen sind gewöhnliche Absätze: Die Rechtschreibprüfung sieht sie, die
 Suche findet sie. Im HTML stehen die Erklärungen mit dem Attribut ``hidden`` (weder sichtbar noch
-für Screenreader vorhanden), bis ``source/_static/selbsttest.js`` sie nach dem Prüfen zeigt. Die
-Fragen gehören zum Lernen, nicht zur Bewertung, und stehen auch in der Ausgabe für Studierende.
+für Screenreader vorhanden), bis ``source/_static/selbsttest.js`` sie nach dem Prüfen zeigt; in den
+Textausschnitten der Suchergebnisse erscheinen sie nicht. Die Fragen gehören zum Lernen, nicht zur
+Bewertung, und stehen auch in der Ausgabe für Studierende.
 """
 
 from html import escape

@@ -76,7 +76,22 @@
     for (const { input } of answers) input.addEventListener("change", reset);
   };
 
-  const start = () => document.querySelectorAll(".selbsttest").forEach(setUp);
+  // Die Suche von Sphinx zeigt zu jedem Treffer einen Ausschnitt aus dem Text der Seite, auch aus
+  // versteckten Teilen. Die Erklärungen gehören nicht hinein: Sie würden die Antworten verraten.
+  const keepExplanationsOutOfSearch = () => {
+    if (typeof Search === "undefined" || typeof Search.htmlToText !== "function") return;
+    const htmlToText = Search.htmlToText;
+    Search.htmlToText = (htmlString, anchor) => {
+      const page = new DOMParser().parseFromString(htmlString, "text/html");
+      page.querySelectorAll(".selbsttest-erklaerung").forEach((element) => element.remove());
+      return htmlToText(page.documentElement.outerHTML, anchor);
+    };
+  };
+
+  const start = () => {
+    document.querySelectorAll(".selbsttest").forEach(setUp);
+    keepExplanationsOutOfSearch();
+  };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {
