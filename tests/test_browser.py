@@ -134,6 +134,9 @@ def test_german_search_finds_the_lesson(page, base_url):
     page.wait_for_selector("#search-results ul li a")
     links = [link.get_attribute("href") for link in page.locator("#search-results ul li a").all()]
     assert any(link.startswith("checkpoints.html") for link in links), links
+    page.wait_for_function("document.querySelector('.search-summary')?.innerText.length > 0")
+    assert "Seiten passen zur Suchanfrage" in page.locator(".search-summary").inner_text()
+    assert page.errors == []
 
 
 @pytest.mark.parametrize("name", LESSON_PAGES)
