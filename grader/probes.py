@@ -353,8 +353,8 @@ def probe_manager(module, folder, script):
     return {"records": scenarios.run_manager_script(module.CheckpointManager, folder, script, call, printed)}
 
 
-def kill_descendants():
-    """SIGKILL every process below this one (the ranks and whatever they started)."""
+def descendants():
+    """The pids of every process below this one."""
     children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -364,10 +364,17 @@ def kill_descendants():
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry))
-    queue = list(children.get(os.getpid(), []))
+    found, queue = [], list(children.get(os.getpid(), []))
     while queue:
-        victim = queue.pop()
-        queue += children.get(victim, [])
+        pid = queue.pop()
+        found.append(pid)
+        queue += children.get(pid, [])
+    return found
+
+
+def kill_descendants():
+    """SIGKILL every process below this one (the ranks and whatever they started)."""
+    for victim in descendants():
         try:
             os.kill(victim, signal.SIGKILL)
         except OSError:

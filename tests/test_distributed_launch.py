@@ -19,23 +19,6 @@ class TrainingState:
 '''
 
 
-def descendants():
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    found, queue = [], list(children.get(os.getpid(), []))
-    while queue:
-        pid = queue.pop()
-        found.append(pid)
-        queue += children.get(pid, [])
-    return found
-
-
 def test_a_run_whose_ranks_sleep_ends_at_its_time_limit(tmp_path):
     submission = tmp_path / "verteilt.py"
     submission.write_text(SLEEPING, encoding="utf-8")
@@ -48,5 +31,5 @@ def test_a_run_whose_ranks_sleep_ends_at_its_time_limit(tmp_path):
     assert all(rank["where"] == "TrainingState(model, optimizer, scheduler)" for rank in run["ranks"].values()), run
     exits = [rank["exit"] for rank in run["ranks"].values()]
     assert -9 in exits and 0 not in exits, run
-    assert not [pid for pid in descendants() if os.path.exists(f"/proc/{pid}")
+    assert not [pid for pid in probes.descendants() if os.path.exists(f"/proc/{pid}")
                 and "zombie" not in open(f"/proc/{pid}/status").read()], "processes left over"
