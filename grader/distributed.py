@@ -238,6 +238,7 @@ def training(me, folder, module, checkpoints):
     state = module.TrainingState(model, optimizer, scheduler)
     previous = None
     for step in range(CRASH_AT):
+        me.where(f"Trainingsschritt {step + 1} (vor dem Speichern)")
         loss, lr = train_step(model, optimizer, scheduler, step, me.rank)
         records["losses"].append(loss)
         records["lrs"].append(lr)

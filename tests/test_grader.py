@@ -279,8 +279,8 @@ def test_failing_rank_is_named_with_its_error(gradings):
     grading = gradings["rank_one_raises_in_save"]
     card = scorecard(grading)
     assert failed(grading) & LESSON_FIVE == LESSON_FIVE, card
-    assert ("Rang 1 scheiterte bei save_checkpoint nach Schritt 3: RuntimeError: Platte voll. "
-            "Rang 0 wurde darauf bei save_checkpoint nach Schritt 3 beendet.") in card, card
+    # Where rank 0 was when torchrun ended it depends on timing: in save_checkpoint or just before.
+    assert "Rang 1 scheiterte bei save_checkpoint nach Schritt 3: RuntimeError: Platte voll. Rang 0 wurde" in card, card
 
 
 def test_hanging_rank_ends_in_a_timeout_that_names_it(gradings):
