@@ -115,7 +115,7 @@ class Worker:
             "PATH": "/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
             "PYTHONPATH": str(self.stage), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8",
-            "JOBLIB_MULTIPROCESSING": "0",
+            "JOBLIB_MULTIPROCESSING": "0", "MALLOC_ARENA_MAX": "2",  # threads of the ranks: less address space
         }
         argv = [sys.executable, "-s", "-m", "grader.worker", "--memory", str(memory), "--processes", str(processes),
                 "--modules", ",".join(modules)]

@@ -198,7 +198,7 @@ def watch_background_saves(records, group):
         return late
 
     dcp.async_save = state_dict_saver.async_save = watched
-    return futures
+    return futures, real
 
 
 def die_during_next_save(armed, written):
@@ -229,7 +229,7 @@ def training(me, folder, module, checkpoints):
     records = {"losses": [], "lrs": [], "calls": [], "step": 0, "returned": {}}
     group = dist.new_group(backend="gloo", timeout=COLLECTIVE_TIMEOUT)
     farewell = dist.new_group(backend="gloo", timeout=COLLECTIVE_TIMEOUT)
-    futures = watch_background_saves(records, group)
+    futures, real = watch_background_saves(records, group)
     armed, written = threading.Event(), threading.Event()
     die_during_next_save(armed, written)
     model, optimizer, scheduler = build(seed=0, max_lr=0.05)
@@ -253,6 +253,8 @@ def training(me, folder, module, checkpoints):
             previous = module.save_checkpoint_async(checkpoints, state, previous, group)
             records["returned"][done] = any(previous is future for future in futures)
     me.where(f"save_checkpoint_async nach Schritt {CRASH_AT} (das Training bricht währenddessen ab)")
+    for future in real:  # the crash hits the next save only, never one that is still on its way
+        future.exception()
     armed.set()
     crash = threading.Thread(target=module.save_checkpoint_async, args=(checkpoints, state, previous, group), daemon=True)
     crash.start()
