@@ -108,14 +108,53 @@ def batch(images, labels, step, rank, world_size):
     return images[chosen], labels[chosen]
 
 
+class StubFound(Exception):
+    """Eine Funktion der Aufgabe ist noch der Stummel; alle Ränge haben es erfahren und enden."""
+
+
+def call_task(function, *arguments):
+    """Ruft eine Funktion der Aufgabe auf; meldet ein ``NotImplementedError`` auf irgendeinem Rang allen.
+
+    Der Stummel wirft, bevor er mit den anderen Rängen spricht. Endete ein Rang sofort, beendete
+    torchrun die anderen mit SIGTERM, womöglich bevor Rang 0 den Hinweis geschrieben hat. Deshalb
+    einigen sich die Ränge erst, schreibt Rang 0 den Hinweis und enden alle nach einer Barriere.
+    """
+    import torch
+    import torch.distributed as dist
+
+    try:
+        result, stub = function(*arguments), False
+    except NotImplementedError:
+        result, stub = None, True
+    anyone = torch.tensor([int(stub)])
+    dist.all_reduce(anyone, op=dist.ReduceOp.MAX)
+    if int(anyone):
+        if dist.get_rank() == 0:
+            print(f"Die Aufgabe ist noch nicht implementiert. {STUB_HINT}", file=sys.stderr, flush=True)
+        dist.barrier()
+        raise StubFound
+    return result
+
+
 def train(args, stop):
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo")
+    try:
+        return train_ranks(args, stop)
+    except StubFound:
+        return 1
+    finally:
+        dist.destroy_process_group()
+
+
+def train_ranks(args, stop):
     import torch
     import torch.distributed as dist
     from torch import nn
 
     from course.training import load_data
 
-    dist.init_process_group("gloo")
     rank, world_size = dist.get_rank(), dist.get_world_size()
     package = "solutions" if args.loesung else "exercises"
     module = importlib.import_module(f"{package}.verteilt")
@@ -124,14 +163,8 @@ def train(args, stop):
     model, optimizer, scheduler = build(world_size)
     torch.manual_seed(SEED + 1 + rank)  # Dropout: jeder Rang hat seinen eigenen Zufallsgenerator
     save_group = dist.new_group(backend="gloo") if args.asynchron else None
-    try:
-        state = module.TrainingState(model, optimizer, scheduler)
-        start = module.load_latest(args.ordner, state)
-    except NotImplementedError:
-        if rank == 0:
-            print(f"Die Aufgabe ist noch nicht implementiert. {STUB_HINT}", file=sys.stderr, flush=True)
-        dist.destroy_process_group()
-        return 1
+    state = call_task(module.TrainingState, model, optimizer, scheduler)
+    start = call_task(module.load_latest, args.ordner, state)
     if rank == 0:
         if start >= args.schritte:
             print(f"Das Training ist bereits abgeschlossen: Schritt {start} von {args.schritte}.", flush=True)
@@ -162,9 +195,9 @@ def train(args, stop):
         interrupted = int(flag) != 0
         if state.step % args.alle == 0 or state.step == args.schritte or interrupted:
             if args.asynchron:
-                pending = module.save_checkpoint_async(args.ordner, state, pending, save_group)
+                pending = call_task(module.save_checkpoint_async, args.ordner, state, pending, save_group)
             else:
-                module.save_checkpoint(args.ordner, state)
+                call_task(module.save_checkpoint, args.ordner, state)
             saved = state.step
             mean = torch.tensor([sum(losses) / len(losses)])
             dist.all_reduce(mean)
@@ -180,12 +213,10 @@ def train(args, stop):
                 print(f"Unterbrochen ({SIGNAL_NAMES[number]}): Der Stand nach Schritt {saved} ist in "
                       f"{str(module._checkpoint_path(args.ordner, saved))!r} gespeichert; ein neuer Aufruf setzt "
                       "genau dort fort.", flush=True)
-            dist.destroy_process_group()
             return 128 + number
     if pending is not None:
         pending.result()
     finish(args, model, optimizer, test_data, rank)
-    dist.destroy_process_group()
     return 0
 
 

@@ -14,7 +14,9 @@ set -euo pipefail
 ORDNER=${ORDNER:-$HOME/checkpoints/verteilt}
 PROZESSE_JE_KNOTEN=${PROZESSE_JE_KNOTEN:-2}  # Ränge je Rechner, etwa einer je GPU
 PORT=${PORT:-29500}
-HAUPTKNOTEN=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+# Der erste Rechner der Zuteilung. sed liest die ganze Liste; head -n 1 beendete die Pipe vorzeitig,
+# und mit pipefail endete das Skript dann am SIGPIPE von scontrol.
+HAUPTKNOTEN=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | sed -n 1p)
 
 # srun startet torchrun einmal je Rechner (--ntasks-per-node=1), torchrun startet die Ränge.
 srun torchrun \
