@@ -1,4 +1,4 @@
-"""Quotes in the feedback: one short line, no escape codes, the point of a foreign message."""
+"""Texts of the feedback: one short quoted line, no escape codes, the point of a foreign message; which rank failed first."""
 
 import io
 
@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from grader.text import LIMIT, cap, first_line, quote
+from tests.grading.test_aufgabe8_verteilt import how_it_failed
 
 
 def refusal_of_torch():
@@ -34,3 +35,26 @@ def test_quotes_are_one_capped_line_without_escape_codes():
     assert "\n" not in text and "\x1b" not in text and len(text) <= LIMIT + len(" (Typ dict)")
     assert text.endswith("(Typ dict)") and " …" in text
     assert cap("a\x07b") == "ab"
+
+
+GLOO_PEER_LOST = ("Connection closed by peer [127.0.0.1]:4819. This is typically caused by a remote worker crashing. "
+                  "Check the logs of the remote worker before reporting an error.")
+
+
+def rank(error=None, exit=None, where="save_checkpoint nach Schritt 3"):
+    errors = {"training": {"type": "RuntimeError", "message": error, "where": where}} if error else {}
+    return {"errors": errors, "where": where, "exit": exit}
+
+
+def test_a_rank_that_lost_its_peer_is_named_after_the_rank_that_failed_first():
+    text = how_it_failed({"ranks": {0: rank(GLOO_PEER_LOST, exit=1), 1: rank("Platte voll", exit=1)}}, "training")
+    assert text == ("Rang 1 scheiterte bei save_checkpoint nach Schritt 3: RuntimeError: Platte voll. "
+                    "Rang 0 verlor darauf bei save_checkpoint nach Schritt 3 die Verbindung zum anderen Rang.")
+    killed = how_it_failed({"ranks": {0: rank(GLOO_PEER_LOST, exit=1), 1: rank(exit=-9)}}, "training")
+    assert killed == ("Rang 1 wurde bei save_checkpoint nach Schritt 3 beendet (Signal 9). "
+                      "Rang 0 verlor darauf bei save_checkpoint nach Schritt 3 die Verbindung zum anderen Rang.")
+
+
+def test_a_lost_connection_alone_is_reported_as_such():
+    text = how_it_failed({"ranks": {0: rank(GLOO_PEER_LOST, exit=1), 1: rank(exit=0)}}, "training")
+    assert text == "Rang 0 verlor bei save_checkpoint nach Schritt 3 die Verbindung zum anderen Rang."

@@ -1,5 +1,6 @@
 """The grader's own quality: full points for correct code, losses for every known mistake."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -279,8 +280,10 @@ def test_failing_rank_is_named_with_its_error(gradings):
     grading = gradings["rank_one_raises_in_save"]
     card = scorecard(grading)
     assert failed(grading) & LESSON_FIVE == LESSON_FIVE, card
-    # Where rank 0 was when torchrun ended it depends on timing: in save_checkpoint or just before.
-    assert "Rang 1 scheiterte bei save_checkpoint nach Schritt 3: RuntimeError: Platte voll. Rang 0 wurde" in card, card
+    # Rank 0 either notices the lost connection itself or is ended by torchrun first, in save_checkpoint
+    # or just before: timing decides which, the order of the sentences does not depend on it.
+    assert re.search(r"Rang 1 scheiterte bei save_checkpoint nach Schritt 3: RuntimeError: Platte voll\. "
+                     r"Rang 0 (wurde|verlor) darauf bei ", card), card
 
 
 def test_hanging_rank_ends_in_a_timeout_that_names_it(gradings):

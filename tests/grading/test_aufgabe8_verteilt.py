@@ -34,6 +34,8 @@ from tests.grading.support import (
 RUN_SECONDS = 240  # wall-clock limit of one torchrun; a hanging rank ends after the collective timeout already
 RANKS = (0, 1)
 SITUATION = "im verteilten Training mit torchrun"
+# How gloo reports that the other rank's process ended (the rank's own error is then only a consequence).
+PEER_LOST = re.compile(r"Connection (closed|reset) by peer|remote worker crashing|Broken pipe", re.IGNORECASE)
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +54,7 @@ def distributed_run(worker, basis):
 def how_it_failed(run, phase):
     """Why a run did not produce ``phase``: each rank's error, or how it ended and where it was (German
     sentences); a stub's NotImplementedError ends the test as "noch nicht implementiert"."""
-    sentences, afterwards = [], []
+    sentences, afterwards, lost = [], [], []
     for rank in RANKS:
         info = run["ranks"].get(rank) or {}
         errors, where, code = info.get("errors") or {}, info.get("where") or "?", info.get("exit")
@@ -62,6 +64,8 @@ def how_it_failed(run, phase):
                           "nicht_implementiert")
         if error and error["type"] == "SignalException":  # torchrun ends the others once one rank failed
             afterwards.append(f"Rang {rank} wurde darauf bei {error['where']} beendet.")
+        elif error and PEER_LOST.search(error["message"]):  # gloo noticed the other rank's end first
+            lost.append(f"Rang {rank} verlor darauf bei {error['where']} die Verbindung zum anderen Rang.")
         elif error:
             message = describe_exception(error["type"], re.sub(r"^\[[^\]]*\]\s*", "", error["message"])).rstrip(". ")
             waited = "timed out" in message.lower() or "timeout" in message.lower()
@@ -75,7 +79,9 @@ def how_it_failed(run, phase):
             sentences.append(f"Rang {rank} wurde bei {where} beendet (Signal {-code}).")
         elif code not in (0, CRASH_EXIT, None):
             sentences.append(f"Rang {rank} endete bei {where} mit dem Status {code}.")
-    sentences += afterwards
+    if not sentences and lost:  # nobody else said why: the lost connection is all there is to report
+        lost = [sentence.replace(" darauf", "") for sentence in lost]
+    sentences += lost + afterwards
     if run.get("timeout"):
         sentences.append(f"Der ganze Lauf wurde nach {run['limit']} s abgebrochen.")
     if run.get("launcher_error"):
