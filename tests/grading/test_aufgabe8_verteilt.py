@@ -6,8 +6,11 @@ background after steps 6 and 7, and dies while the save after step 8 is in fligh
 processes, three loads into fresh objects (after the first the training goes on to the end); then
 one process without a process group loads the two ranks' checkpoint. Every rank's records are
 compared here with the uninterrupted run, which ran under torchrun too, without any submission.
+The checkpoints themselves are read here as well, by ``grader.dcp_files`` (never by DCP's own
+reader, which unpickles ``.metadata``): what the ranks record cannot stand in for what they saved.
 """
 
+import functools
 import os
 import re
 import signal
@@ -17,6 +20,7 @@ import pytest
 import torch
 
 from grader.client import load_untrusted
+from grader.dcp_files import Unreadable, read_checkpoint
 from grader.distributed import ASYNC_AT, CRASH_AT, CRASH_EXIT, STEPS, SYNC_AT
 from grader.results import Failure
 from grader.text import describe_exception
@@ -27,6 +31,7 @@ from tests.grading.support import (
     differences,
     error_text,
     observed,
+    rejected_global,
     summary,
     torch_bytes,
 )
@@ -123,6 +128,38 @@ def training_reached(outcome, step):
     return found
 
 
+@functools.lru_cache(maxsize=4)
+def _read(folder):
+    try:
+        return read_checkpoint(folder)
+    except Unreadable as error:
+        return str(error)
+
+
+def saved(outcome, step):
+    """What ``checkpoints/schritt-<step>`` holds under ``"app"``, read here on the trusted side (never by
+    DCP's own reader, which unpickles), and the values ``weights_only=True`` refused there."""
+    name = f"schritt-{step:06d}"
+    found = _read(str(outcome.folder / "checkpoints" / name))
+    check(not isinstance(found, str), f"Der Bewerter kann den Checkpoint {name} nicht lesen: {found}")
+    state, refused = found
+    app = state.get("app")
+    check(isinstance(app, dict), f"Im Checkpoint {name} fehlt der Eintrag \"app\": Speichern Sie "
+          "dcp.save({\"app\": state}, ...).")
+    return app, refused
+
+
+def tensors_in(value):
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from tensors_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from tensors_in(item)
+
+
 def losses_match(expected, actual):
     return (isinstance(actual, list) and len(actual) == len(expected)
             and all(isinstance(a, torch.Tensor) and torch.equal(e, a) for e, a in zip(expected, actual)))
@@ -146,6 +183,7 @@ def test_every_rank_writes_its_part(distributed_run, basis):
     writers = {name.split("_")[2] for name in regular if name.startswith("__") and name.endswith(".distcp")}
     check(writers == {"0", "1"}, f"In schritt-{SYNC_AT:06d} liegen Dateien von den Rängen {sorted(writers) or 'keinem'}; "
           "erwartet: eine Datei von jedem der zwei Ränge (__0_0.distcp, __1_0.distcp). Rufen alle Ränge dcp.save auf?")
+    saved(distributed_run, SYNC_AT)
     for rank in RANKS:
         recorded = records(distributed_run, "training", "training", rank)
         steps = len(recorded.get("losses") or [])
@@ -158,6 +196,14 @@ def test_every_rank_writes_its_part(distributed_run, basis):
 
 @pytest.mark.requirement("verteilt_modell_optimierer")
 def test_model_and_optimizer_come_back_and_training_goes_on(distributed_run, basis):
+    app, _ = saved(distributed_run, SYNC_AT)
+    diffs = differences(basis[0]["full"][SYNC_AT]["model"], app.get("model"), "['app']['model']")
+    check(not diffs, f"Im Checkpoint schritt-{SYNC_AT:06d} stehen nicht die Gewichte nach Schritt {SYNC_AT}: "
+          f"{summary(diffs)}.")
+    diffs = differences(basis[0]["full"][SYNC_AT]["optimizer"], app.get("optimizer"), "['app']['optimizer']")
+    check(not diffs, f"Im Checkpoint schritt-{SYNC_AT:06d} steht nicht der Zustand des Optimierers nach Schritt "
+          f"{SYNC_AT}: {summary(diffs)}. Speichern Sie ihn mit get_state_dict (Parameternamen statt Nummern, "
+          "der ganze Zustand über die Ränge verteilt)?")
     loaded = records(distributed_run, "fortsetzen", "laden", 0)
     diffs = differences(basis[0]["full"][SYNC_AT], loaded.get("full"), "Zustand")
     check(not diffs, f"Nach load_latest (in neuen Prozessen, mit frisch gebauten Objekten) stimmt der Zustand nicht mit "
@@ -177,6 +223,12 @@ def test_model_and_optimizer_come_back_and_training_goes_on(distributed_run, bas
 
 @pytest.mark.requirement("verteilt_fortschritt")
 def test_scheduler_and_step_come_back(distributed_run, basis):
+    app, _ = saved(distributed_run, SYNC_AT)
+    check(app.get("step") == SYNC_AT and type(app.get("step")) is int,
+          f"Im Checkpoint schritt-{SYNC_AT:06d} steht unter ['app']['step'] {step_value(app.get('step'))}, "
+          f"erwartet {SYNC_AT}.")
+    diffs = differences(basis[0]["scheduler"][SYNC_AT], app.get("scheduler"), "['app']['scheduler']")
+    check(not diffs, f"Im Checkpoint schritt-{SYNC_AT:06d} steht nicht der Zustand des Schedulers: {summary(diffs)}.")
     for rank in RANKS:
         recorded = records(distributed_run, "fortsetzen", "laden", rank)
         check(recorded.get("step") == SYNC_AT and type(recorded.get("step")) is int,
@@ -196,6 +248,11 @@ def test_each_rank_gets_its_own_generator_state(distributed_run, basis):
                   "eigenen Schlüssel (rang-0, rang-1).")
         check(isinstance(rng, torch.Tensor) and torch.equal(rng, basis[rank]["rng"][SYNC_AT]),
               f"Der Zufallszustand von Rang {rank} ist nach dem Laden nicht der beim Speichern.")
+    app, _ = saved(distributed_run, SYNC_AT)
+    for rank in RANKS:
+        expected = basis[rank]["rng"][SYNC_AT]
+        check(any(found.shape == expected.shape and torch.equal(found, expected) for found in tensors_in(app.get("rng"))),
+              f"Im Checkpoint schritt-{SYNC_AT:06d} fehlt unter ['app']['rng'] der Zufallszustand von Rang {rank}.")
 
 
 @pytest.mark.requirement("verteilt_neuester")
@@ -250,13 +307,19 @@ def test_conversion_loads_with_weights_only(distributed_run, basis):
     try:
         data = load_untrusted(distributed_run.folder, "umgewandelt.pt")
     except Exception as error:
-        check(False, "torch.load(..., weights_only=True) lehnt die mit dcp_to_torch_save umgewandelte Datei ab: "
-              f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}. Speichern Sie nur "
-              "Tensoren und einfache Python-Werte (etwa keinen NumPy-Zustand, keine eigenen Klassen).")
+        refused = rejected_global(str(error))
+        reason = (f"Darin steht {refused}, das weights_only nicht erlaubt" if refused
+                  else f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}")
+        check(False, f"torch.load(..., weights_only=True) lehnt die mit dcp_to_torch_save umgewandelte Datei ab. "
+              f"{reason}. Speichern Sie nur Tensoren und einfache Python-Werte (etwa keinen NumPy-Zustand, keine "
+              "eigenen Klassen).")
     app = data.get("app") if isinstance(data, dict) else None
     model = app.get("model") if isinstance(app, dict) else None
     diffs = differences(basis[0]["full"][SYNC_AT]["model"], model, "['app']['model']")
     check(not diffs, f"Die umgewandelte Datei enthält unter ['app']['model'] nicht die Gewichte: {summary(diffs)}.")
+    _, refused = saved(distributed_run, SYNC_AT)
+    check(not refused, f"Im Checkpoint schritt-{SYNC_AT:06d} lehnt torch.load mit weights_only=True "
+          + "; ".join(f"{key} ab ({reason})" for key, reason in sorted(refused.items())[:3]) + ".")
 
 
 @pytest.mark.requirement("verteilt_async_warten")
@@ -294,3 +357,7 @@ def test_crash_during_background_save_leaves_the_previous(distributed_run, basis
     diffs = differences(basis[0]["full"][previous]["model"], (loaded.get("full") or {}).get("model"), "Modell")
     check(not diffs, f"Nach dem Absturz lud load_latest nicht die Gewichte von Schritt {previous}: {summary(diffs)}. "
           "Schreibt jede Speicherung in einen eigenen Ordner?")
+    app, _ = saved(distributed_run, previous)
+    diffs = differences(basis[0]["full"][previous]["model"], app.get("model"), "['app']['model']")
+    check(not diffs, f"Im Checkpoint schritt-{previous:06d} stehen nicht die Gewichte nach Schritt {previous}: "
+          f"{summary(diffs)}.")
