@@ -47,9 +47,10 @@ def two_ranks(tmp_path_factory):
     script = folder / "speichern.py"
     script.write_text(TWO_RANKS_SAVE, encoding="utf-8")
     checkpoint = folder / "schritt-000001"
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", str(script),
-                    str(checkpoint)], check=True, capture_output=True, timeout=300,
-                   env={**os.environ, "OMP_NUM_THREADS": "1"})
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                          str(script), str(checkpoint)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
     return checkpoint
 
 
