@@ -101,6 +101,48 @@ def test_two_ranks_load_into_one_process(page):
     assert "Optimierer bitgleich: True" in page
 
 
+def test_more_ranks_than_saved_need_the_keys_of_the_checkpoint(page):
+    """Three ranks load what two saved: the template of lesson 5's task fails, checking the keys first works."""
+    for rank in (0, 1, 2):
+        assert f"Rang {rank}: CheckpointException ranks:dict_keys([2])\n" in page
+    assert "Ursache auf Rang 2: RuntimeError: Missing key in checkpoint state_dict: app.rng.rang-2." in page
+    saved = dict(re.findall(r"Rang (\d): gespeichert, die nächsten Zufallszahlen wären (\[.+\])", page))
+    loaded = dict(re.findall(r"Rang (\d): Schritt 3, Zufallsgenerator (?:geladen|neu, Startwert \d+), "
+                             r"die nächsten Zufallszahlen (\[.+\])", page))
+    assert saved.keys() == {"0", "1"} and loaded.keys() == {"0", "1", "2"}
+    assert all(f"Rang {rank}: Schritt 3, Zufallsgenerator geladen" in page for rank in saved)
+    assert loaded["0"] == saved["0"] and loaded["1"] == saved["1"]  # dieselben Zahlen wie ohne Neustart
+    assert "Rang 2: Schritt 3, Zufallsgenerator neu, Startwert 3002" in page
+    assert len(set(loaded.values())) == 3  # der neue Rang zieht andere Zahlen als die beiden alten
+
+
+def test_partial_load_skips_every_missing_key(tmp_path):
+    """What the lesson says about ``allow_partial_load``: a renamed parameter keeps its value, without a word."""
+    script = """
+import warnings
+import torch
+import torch.distributed.checkpoint as dcp
+from torch.distributed.checkpoint import DefaultLoadPlanner
+from torch.distributed.checkpoint.api import CheckpointException
+
+warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+dcp.save({"app": {"model": {"0.weight": torch.ones(2)}, "rng": {"rang-0": torch.get_rng_state()}}},
+         checkpoint_id="ckpt")
+torch.manual_seed(1)
+fresh = torch.get_rng_state()
+template = {"app": {"model": {"layer.0.weight": torch.zeros(2)}, "rng": {"rang-1": fresh.clone()}}}
+try:
+    dcp.load(template, checkpoint_id="ckpt")
+except CheckpointException as error:
+    print("strict:", type(error.failures[0][0]).__name__)
+dcp.load(template, checkpoint_id="ckpt", planner=DefaultLoadPlanner(allow_partial_load=True))
+print("partial:", template["app"]["model"]["layer.0.weight"].tolist(), torch.equal(template["app"]["rng"]["rang-1"], fresh))
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300, check=True)
+    assert result.stdout == "strict: RuntimeError\npartial: [0.0, 0.0] True\n"
+
+
 def test_conversion_and_the_recipe_errors(page):
     assert re.search(r"rang-0: Tensor \(\d+,\)\s+rang-1: Tensor \(\d+,\)\s+torch_save_to_dcp: \['\.metadata', "
                      r"'__0_0\.distcp'\]", page)
@@ -198,7 +240,7 @@ def test_every_cached_output_depends_on_its_example_and_the_page_shows_it(site):
     """The script a command runs is one of its sources (so a change runs it again), and its output is on the page."""
     lesson = (REPO / "source" / "verteilt.rst").read_text(encoding="utf-8")
     directives = re.findall(r"^\.\. cached-output:: (.+)\n   :quellen: (.+)$", lesson, re.MULTILINE)
-    assert len(directives) == 7
+    assert len(directives) == 8
     shown = re.sub(r"\s+", " ", text_of((site / "verteilt.html").read_text(encoding="utf-8")))
     for command, sources in directives:
         script = command.split()[-1]
