@@ -19,7 +19,7 @@ from grader.rubric import ALL_MODULES
 from grader.worker import IMPORT_OUTPUT, OBSERVATION, OUTPUT, PHASE
 
 REPO = Path(__file__).resolve().parent.parent
-STAGED_GRADER = ("__init__.py", "worker.py", "probes.py", "scenarios.py", "text.py", "distributed.py")
+STAGED_GRADER = ("__init__.py", "worker.py", "probes.py", "scenarios.py", "text.py", "distributed.py", "landlock.py")
 NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 MEMORY_LIMIT_BYTES = 2 * 1024**3
 PROCESS_LIMIT = 64

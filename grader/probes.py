@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from grader import scenarios
+from grader import landlock, scenarios
 from grader.text import cap, first_line
 from grader.worker import IMPORT_OUTPUT, OBSERVATION, OUTPUT, PHASE, SUBMISSION_VARIABLE
 INTERRUPTS = {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}
@@ -551,6 +551,9 @@ def import_submission(module_name):
 def run(request):
     """Run the probe of ``request`` in this (forked) process and save its observation."""
     folder = Path(request["folder"])
+    # Only its own folder (and /dev/shm, which multiprocessing needs) is writable from here on: the
+    # probes running beside it cannot be touched, whatever the submission does.
+    landlock.confine_writes([folder, "/dev/shm"], files=[os.devnull])
     arguments = dict(request.get("args", {}))
     calls = watch_loading(arguments.pop("interrupt", None))
     saves = watch_saving(arguments.pop("fault", None))

@@ -36,7 +36,8 @@ MISBEHAVING = {
     "fake_scorecard": (STUB, "ok", 0, 5),
     # Read the grader's source and try to forge results: untouched stubs, so nothing may be gained.
     "patches_grader": (STUB, "ok", 0, 0),
-    "forges_results": (STUB, "Absturz", 0, 0),  # its writes into the probe's own files end the probe
+    # Its writes reach only its own probe's folder (grader.landlock), which the probe then rewrites.
+    "forges_results": (STUB, "ok", 0, 0),
     "deletes_working_directory": (REFERENCE, "ok", FULL_1, FULL_2),
     "keyboard_interrupt_in_save": (REFERENCE, "Absturz", 0, FULL_2),
     "imports_solutions": (STUB, "Importfehler", 0, 0),
@@ -107,7 +108,7 @@ def test_summary_counts_statuses_and_distribution(graded_class):
     gradings, _, _ = graded_class
     text = summary(gradings)
     assert text.startswith(f"{len(gradings)} Abgaben bewertet: ")
-    assert "5 × Absturz" in text and "3 × Importfehler" in text
+    assert "4 × Absturz" in text and "3 × Importfehler" in text
     assert f"Aufgabe 1 (save_checkpoint, max. {FULL_1} P.)" in text
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import landlock
 from grader.batch import grade_all
 from grader.sandbox import bubblewrap
 from tests.catalogue import REPO, STUB
@@ -150,3 +151,42 @@ def test_grade_all_refuses_without_bubblewrap_unless_asked(tmp_path):
                              capture_output=True, text=True, timeout=600)
     assert allowed.returncode == 0, allowed.stderr
     assert (tmp_path / "aus" / "noten.csv").is_file()
+
+
+CONFINED = textwrap.dedent("""
+    import os, sys
+    from grader import landlock
+    own, neighbour = sys.argv[1:3]
+    print(landlock.confine_writes([own], files=[os.devnull]))
+    def attempt(action):
+        try:
+            action()
+            return "ja"
+        except OSError as error:
+            return error.errno
+    print(attempt(lambda: open(os.path.join(own, "eigen.txt"), "w").close()))
+    print(attempt(lambda: open(os.path.join(neighbour, "fremd.txt"), "w").close()))
+    print(attempt(lambda: open(os.path.join(neighbour, "beobachtung.pt"), "ab").close()))
+    print(attempt(lambda: os.rename(os.path.join(own, "eigen.txt"), os.path.join(neighbour, "eigen.txt"))))
+    print(attempt(lambda: open(os.devnull, "w").close()))
+    print(attempt(lambda: os.kill(os.getppid(), 0)))
+""")
+
+
+def test_a_probe_writes_only_into_its_own_folder_and_signals_nobody(tmp_path):
+    """What grader.probes does first: the probes beside it and the worker are out of its reach."""
+    version = landlock.abi_version()
+    assert version >= 6 or os.environ.get("CI") != "true", "In der CI muss der Kernel Landlock ab ABI 6 haben."
+    if version < 1:
+        pytest.skip("Der Kernel hat kein Landlock.")
+    own, neighbour = tmp_path / "eigen", tmp_path / "nachbar"
+    own.mkdir()
+    neighbour.mkdir()
+    (neighbour / "beobachtung.pt").write_bytes(b"echt")
+    result = subprocess.run([sys.executable, "-c", CONFINED, str(own), str(neighbour)], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    answers = result.stdout.split()
+    assert answers[:6] == [str(version), "ja", "13", "13", "13", "ja"], result.stdout + result.stderr
+    assert answers[6] == ("1" if version >= 6 else "ja")  # EPERM: the worker is outside the domain
+    assert [path.name for path in neighbour.iterdir()] == ["beobachtung.pt"]
+    assert (neighbour / "beobachtung.pt").read_bytes() == b"echt" and (own / "eigen.txt").exists()
