@@ -6,6 +6,10 @@ wrote. Here ``.metadata`` goes through an unpickler that admits only DCP's own m
 and a few harmless torch values, every tensor chunk and every other value is read with
 ``weights_only=True``, and every offset, size and file name in the metadata is checked before
 it is used. The result is the nested state dict that ``dcp_to_torch_save`` would produce.
+
+The trusted side calls :func:`read_in_child`: the reading happens in a fresh Python process with
+limits on memory and CPU time (``python -m grader.dcp_files``), so neither a file crafted to
+exhaust memory nor an unpickled object that changes a class can reach the grading process.
 """
 
 import io
@@ -13,7 +17,11 @@ import math
 import os
 import pickle
 import re
+import resource
 import stat
+import subprocess
+import sys
+import tempfile
 from pathlib import Path, PosixPath
 
 import torch
@@ -25,7 +33,14 @@ from torch.serialization import _get_layout
 from grader.text import first_line
 
 MAX_BYTES = 64 * 1024 * 1024  # the whole checkpoint; the grading runs write about 150 KB
+MAX_METADATA_BYTES = 1024 * 1024  # real ones: about 16 KB
+MAX_CHUNKS = 64  # per tensor
+MAX_NODES = 100_000  # values, lists and dicts in the result, shared references counted each time
+MAX_DEPTH = 32
+CHILD_MEMORY_BYTES = 3 * 1024**3  # address space of the reading process (torch itself takes about 1 GiB)
+CHILD_CPU_SECONDS = 60
 METADATA = ".metadata"
+REPO = Path(__file__).resolve().parents[1]
 
 _ALLOWED = {
     ("torch.distributed.checkpoint.metadata", name): getattr(dcp_metadata, name)
@@ -42,13 +57,63 @@ class Unreadable(Exception):
     """The folder is no checkpoint this reader accepts; the message says why, in German."""
 
 
-class _MetadataUnpickler(pickle.Unpickler):
+# BUILD sets attributes; only on instances of these (never on a class or a function), and only fields.
+_BUILDABLE = tuple(cls for cls in _ALLOWED.values() if isinstance(cls, type) and hasattr(cls, "__dataclass_fields__"))
+_DTYPES = {name: getattr(torch, name) for name in ("float16", "bfloat16", "float32", "float64", "bool", "uint8", "int8",
+                                                    "int16", "int32", "int64")}
+
+
+class _MetadataUnpickler(pickle._Unpickler):
+    """The pure-Python unpickler, with its globals and its BUILD instruction restricted."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
     def find_class(self, module, name):
         if (module, name) in _ALLOWED:
             return _ALLOWED[(module, name)]
-        if module == "torch" and isinstance(getattr(torch, name, None), torch.dtype):
-            return getattr(torch, name)
+        if module == "torch" and name in _DTYPES:
+            return _DTYPES[name]
         raise pickle.UnpicklingError(f"{module}.{name} gehört nicht zu den Metadaten von DCP")
+
+    def load_build(self):
+        instance, state = self.stack[-2], self.stack[-1]
+        fields = getattr(type(instance), "__dataclass_fields__", {})
+        if not isinstance(instance, _BUILDABLE) or not (
+                isinstance(state, dict) and all(isinstance(key, str) and key in fields for key in state)
+                or isinstance(instance, dcp_metadata.TensorProperties) and isinstance(state, tuple)):
+            raise pickle.UnpicklingError(f"BUILD auf {type(instance).__name__} gehört nicht zu den Metadaten von DCP")
+        super().load_build()
+
+    def load_reduce(self):
+        function, arguments = self.stack[-2], self.stack[-1]
+        if not (isinstance(arguments, tuple) and _plain_call(function, arguments)):
+            raise pickle.UnpicklingError(f"Aufruf von {getattr(function, '__name__', type(function).__name__)} "
+                                         "gehört nicht zu den Metadaten von DCP")
+        super().load_reduce()
+
+    def load_newobj(self):
+        cls, arguments = self.stack[-2], self.stack[-1]
+        if not (isinstance(cls, type) and issubclass(cls, _BUILDABLE) and arguments == ()):
+            raise pickle.UnpicklingError("NEWOBJ gehört nicht zu den Metadaten von DCP")
+        super().load_newobj()
+
+    dispatch[pickle.BUILD[0]] = load_build
+    dispatch[pickle.REDUCE[0]] = load_reduce
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
+
+
+def _plain_call(function, arguments):
+    """The calls a DCP ``.metadata`` makes, with arguments of the types they take."""
+    if function is torch.Size:
+        return len(arguments) == 1 and isinstance(arguments[0], (tuple, list)) and len(arguments[0]) <= MAX_DEPTH \
+            and all(type(size) is int for size in arguments[0])
+    if function is dcp_metadata._MEM_FORMAT_ENCODING:
+        return len(arguments) == 1 and type(arguments[0]) is int
+    if function is _get_layout:
+        return len(arguments) == 1 and type(arguments[0]) is str
+    if function is PosixPath:
+        return all(type(part) is str for part in arguments)
+    return False
 
 
 def _open_regular(folder, name):
@@ -57,8 +122,8 @@ def _open_regular(folder, name):
         raise Unreadable(f"Die Metadaten verweisen auf {name!r}, keine Datei im Checkpoint-Ordner.")
     try:
         descriptor = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        raise Unreadable(f"Die Datei {name} fehlt im Checkpoint-Ordner (oder ist ein symbolischer Link).") from None
+    except (OSError, ValueError):
+        raise Unreadable(f"Die Datei {name!r} fehlt im Checkpoint-Ordner (oder ist ein symbolischer Link).") from None
     with os.fdopen(descriptor, "rb") as file:
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
             raise Unreadable(f"{name} im Checkpoint-Ordner ist keine gewöhnliche Datei.")
@@ -69,8 +134,11 @@ def _open_regular(folder, name):
 
 
 def _metadata(folder):
+    data = _open_regular(folder, METADATA)
+    if len(data) > MAX_METADATA_BYTES:
+        raise Unreadable(f"Die Datei .metadata ist größer als {MAX_METADATA_BYTES // 2**20} MiB.")
     try:
-        metadata = _MetadataUnpickler(io.BytesIO(_open_regular(folder, METADATA))).load()
+        metadata = _MetadataUnpickler(io.BytesIO(data)).load()
     except Unreadable:
         raise
     except Exception as error:
@@ -110,7 +178,13 @@ class _Files:
     """The data files of one checkpoint, each read once; the bytes read are capped."""
 
     def __init__(self, folder):
-        self.folder, self.cache, self.total = folder, {}, 0
+        self.folder, self.cache, self.total, self.built = folder, {}, 0, 0
+
+    def reserve(self, fqn, nbytes):
+        """Count a tensor about to be built; all tensors together stay below MAX_BYTES."""
+        self.built += nbytes
+        if self.built > MAX_BYTES:
+            raise Unreadable(f"{fqn}: Die Tensoren des Checkpoints wären zusammen größer als {MAX_BYTES // 2**20} MiB.")
 
     def item(self, metadata, index):
         info = _storage(metadata, index)
@@ -132,8 +206,9 @@ def _tensor(metadata, files, fqn, entry):
     if not isinstance(dtype, torch.dtype) or not isinstance(entry.chunks, list):
         raise Unreadable(f"{fqn}: ungültige Tensorbeschreibung in den Metadaten.")
     size = _sizes(entry.size, fqn)
-    if math.prod(size) * dtype.itemsize > MAX_BYTES:
-        raise Unreadable(f"{fqn}: Der Tensor wäre größer als {MAX_BYTES // 2**20} MiB.")
+    files.reserve(fqn, math.prod(size) * (dtype.itemsize + 1))  # the tensor and its mask of covered elements
+    if dtype not in _DTYPES.values() or len(entry.chunks) > MAX_CHUNKS:
+        raise Unreadable(f"{fqn}: {dtype} oder {len(entry.chunks)} Ausschnitte sind für diese Prüfung nicht vorgesehen.")
     whole = torch.zeros(size, dtype=dtype)
     covered = torch.zeros(size, dtype=torch.bool)
     for chunk in entry.chunks:
@@ -151,6 +226,8 @@ def _tensor(metadata, files, fqn, entry):
         if not isinstance(part, torch.Tensor) or tuple(part.shape) != sizes or part.dtype != dtype:
             raise Unreadable(f"{fqn}: Ein gespeicherter Ausschnitt passt nicht zu den Metadaten.")
         region = tuple(slice(offset, offset + extent) for offset, extent in zip(offsets, sizes))
+        if bool(covered[region].any()):
+            raise Unreadable(f"{fqn}: Zwei Ausschnitte überlappen.")
         whole[region] = part
         covered[region] = True
     if not bool(covered.all()):
@@ -165,7 +242,15 @@ def read_checkpoint(folder):
 
     Raises ``Unreadable`` with a German reason if the folder is no checkpoint of ``dcp.save``.
     """
-    folder = Path(folder)
+    try:
+        return _read(Path(folder))
+    except Unreadable:
+        raise
+    except Exception as error:  # a crafted file may break torch or DCP's classes in other ways
+        raise Unreadable(f"Der Checkpoint lässt sich nicht lesen ({type(error).__name__}).") from None
+
+
+def _read(folder):
     if folder.is_symlink() or not folder.is_dir():
         raise Unreadable(f"Der Ordner {folder.name} fehlt.")
     metadata = _metadata(folder)
@@ -176,17 +261,70 @@ def read_checkpoint(folder):
         if isinstance(entry, dcp_metadata.TensorStorageMetadata):
             flat[fqn] = _tensor(metadata, files, fqn, entry)
         elif isinstance(entry, dcp_metadata.BytesStorageMetadata):
+            stored = files.item(metadata, dcp_metadata.MetadataIndex(fqn))
             try:
-                flat[fqn] = torch.load(files.item(metadata, dcp_metadata.MetadataIndex(fqn)), weights_only=True)
+                flat[fqn] = torch.load(stored, weights_only=True)
             except Exception as error:
                 refused[fqn] = _reason(error)
         else:
             raise Unreadable(f"{fqn}: unbekannte Art von Eintrag in den Metadaten.")
     mapping = {fqn: metadata.planner_data.get(fqn, (fqn,)) for fqn in flat}
-    if not all(isinstance(path, tuple) and path and all(isinstance(part, (str, int)) for part in path)
+    if not all(isinstance(path, tuple) and 0 < len(path) <= MAX_DEPTH
+               and all(type(part) is str or type(part) is int and 0 <= part <= len(flat) for part in path)
                for path in mapping.values()):
         raise Unreadable("Die Metadaten enthalten eine ungültige Zuordnung der Schlüssel.")
     try:
-        return unflatten_state_dict(flat, mapping), refused
+        state = unflatten_state_dict(flat, mapping)
     except Exception as error:
         raise Unreadable(f"Die Schlüssel des Checkpoints lassen sich nicht verschachteln ({type(error).__name__}).") from None
+    _count_nodes(state)
+    return state, refused
+
+
+def _count_nodes(value):
+    """Raise Unreadable if ``value`` has more than MAX_NODES parts or is nested deeper than MAX_DEPTH
+    (shared references count each time: what a later repr or comparison would walk)."""
+    pending, seen = [(value, 0)], 0
+    while pending:
+        item, depth = pending.pop()
+        seen += 1
+        if seen > MAX_NODES or depth > MAX_DEPTH:
+            raise Unreadable("Der Checkpoint enthält zu viele oder zu tief verschachtelte Werte.")
+        if isinstance(item, dict):
+            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, (list, tuple)):
+            pending.extend((part, depth + 1) for part in item)
+
+
+def _read_or_why(folder):
+    try:
+        return read_checkpoint(folder)
+    except Unreadable as error:
+        return str(error)
+
+
+def read_in_child(folders):
+    """``{folder: (state dict, refused) or the German reason}`` for each folder, read by
+    :func:`read_checkpoint` in a fresh process with limits on memory and CPU time."""
+    with tempfile.TemporaryDirectory(prefix="dcp-lesen-") as scratch:
+        output = Path(scratch) / "gelesen.pt"
+        try:
+            finished = subprocess.run([sys.executable, "-m", "grader.dcp_files", str(output), *map(str, folders)],
+                                      cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
+                                      timeout=3 * CHILD_CPU_SECONDS).returncode == 0
+        except subprocess.TimeoutExpired:
+            finished = False
+        if finished and output.is_file():
+            found = torch.load(output, weights_only=True)
+            return {folder: found[str(folder)] for folder in folders}
+    return {folder: "Das Lesen des Checkpoints überschritt die Grenzen für Speicher oder Rechenzeit." for folder in folders}
+
+
+def main(output, *folders):
+    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_CPU, (CHILD_CPU_SECONDS, CHILD_CPU_SECONDS + 1))
+    torch.save({folder: _read_or_why(folder) for folder in folders}, output)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -390,5 +390,10 @@ def main(argv):
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":  # a rank of the real torchrun (the basis run)
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Without interpreter finalization: there gloo's threads at times still hold work objects of FSDP
+    # and abort the finished process ("terminate called without an active exception", SIGABRT).
+    os._exit(code)

@@ -1,4 +1,5 @@
-"""Landlock: a probe may write only into its own folder, and signal no process outside itself.
+"""Landlock: a probe may write only into its own folder, and signal or reach over an abstract unix
+socket no process outside itself.
 
 The probes of one submission run side by side in the sandbox under the same user; without this,
 one probe's import could append to or replace the observation another probe has just written,
@@ -18,7 +19,7 @@ _WRITE_FILE = 1 << 1
 _WRITES = (_WRITE_FILE | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 10 | 1 << 11
            | 1 << 12)  # write, remove dir/file, make char/dir/reg/sock/fifo/block/sym
 _REFER, _TRUNCATE = 1 << 13, 1 << 14  # from ABI 2 and 3
-_SCOPE_SIGNAL = 1 << 1  # from ABI 6
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1  # from ABI 6
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -43,13 +44,14 @@ def abi_version():
 
 def confine_writes(folders, files=()):
     """From now on this process and its children write only below ``folders`` and into ``files``
-    (e.g. ``/dev/null``), and from ABI 6 on signal no process outside. Returns the ABI used, 0 if the
+    (e.g. ``/dev/null``), and from ABI 6 on neither signal nor connect over an abstract unix socket to
+    a process outside. Returns the ABI used, 0 if the
     kernel has no Landlock (nothing is confined then)."""
     version = abi_version()
     if version < 1:
         return 0
     handled = _WRITES | (_REFER if version >= 2 else 0) | (_TRUNCATE if version >= 3 else 0)
-    attr = _RulesetAttr(handled, 0, _SCOPE_SIGNAL if version >= 6 else 0)
+    attr = _RulesetAttr(handled, 0, _SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX_SOCKET if version >= 6 else 0)
     size = ctypes.sizeof(_RulesetAttr) if version >= 6 else ctypes.sizeof(ctypes.c_uint64)
     ruleset = _libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if ruleset < 0:

@@ -273,6 +273,7 @@ def probe_atomic_save(module, folder, how="absolut", other_fs=False, pickling=Fa
     observation = {"call": outcome}
     if other_fs:
         observation.update(elsewhere=str(temporary), left_elsewhere=sorted(os.listdir(temporary)))
+        shutil.rmtree(temporary, ignore_errors=True)  # /dev/shm is shared with the probes beside this one
     return observation
 
 

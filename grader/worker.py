@@ -152,17 +152,16 @@ class Server:
         for pid in list(self.children):
             os.wait4(pid, 0)
             del self.children[pid]
-        if self.isolated:  # the sandbox's own /tmp lives as long as the worker: empty it
+        if self.isolated:  # the sandbox's own /tmp and /dev/shm live as long as the worker: empty them
             bound = [sys.prefix, sys.base_prefix, os.environ.get("PYTHONPATH", ""), os.getcwd()]
-            for entry in os.listdir("/tmp"):
-                path = os.path.join("/tmp", entry)
-                if any(folder.startswith(path + os.sep) or folder == path for folder in bound):
+            for entry in [os.path.join(top, name) for top in ("/tmp", "/dev/shm") for name in os.listdir(top)]:
+                if any(folder.startswith(entry + os.sep) or folder == entry for folder in bound):
                     continue  # holds a folder bound from outside (e.g. the virtual environment)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
+                if os.path.isdir(entry) and not os.path.islink(entry):
+                    shutil.rmtree(entry, ignore_errors=True)
                 else:
                     with contextlib.suppress(OSError):
-                        os.unlink(path)
+                        os.unlink(entry)
         try:
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass

@@ -1,9 +1,9 @@
 """The trusted side reads a DCP checkpoint a submission wrote without running anything from it.
 
 A real checkpoint of two ranks (an FSDP2-sharded model, so tensors in several chunks) reads to the
-same state dict as torch's own ``dcp_to_torch_save``; a ``.metadata`` that carries code, and
-metadata that point outside the folder, past a file's end or leave a tensor half covered, end
-in a German reason, without effect.
+same state dict as torch's own ``dcp_to_torch_save``; a ``.metadata`` that carries code or changes
+a class, and metadata that point outside the folder, past a file's end, leave a tensor half
+covered or ask for more memory than the checkpoint holds, end in a German reason, without effect.
 """
 
 import os
@@ -19,11 +19,11 @@ import torch.distributed.checkpoint as dcp
 from torch.distributed.checkpoint import metadata as dcp_metadata
 from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
 
-from grader.dcp_files import Unreadable, _MetadataUnpickler, read_checkpoint
+from grader.dcp_files import MAX_BYTES, Unreadable, _MetadataUnpickler, read_checkpoint, read_in_child
 from tests.grading.support import differences
 
 TWO_RANKS_SAVE = """
-import sys
+import os, sys
 import torch, torch.distributed as dist, torch.distributed.checkpoint as dcp
 from torch.distributed.checkpoint.state_dict import get_state_dict
 from torch.distributed.fsdp import fully_shard
@@ -37,7 +37,10 @@ optimizer.step()
 model_state, optimizer_state = get_state_dict(model, optimizer)
 dcp.save({"app": {"model": model_state, "optimizer": optimizer_state, "step": 1,
                   "rng": {f"rang-{dist.get_rank()}": torch.get_rng_state()}}}, checkpoint_id=sys.argv[1])
+dist.barrier()
 dist.destroy_process_group()
+sys.stdout.flush()
+os._exit(0)  # finalization may abort: gloo's threads still hold FSDP's work objects ("terminate called ...")
 """
 
 
@@ -143,5 +146,62 @@ def test_a_missing_folder_or_metadata_is_named(tmp_path):
     with pytest.raises(Unreadable, match="Der Ordner fehlt-hier fehlt"):
         read_checkpoint(tmp_path / "fehlt-hier")
     (tmp_path / "ohne").mkdir()
-    with pytest.raises(Unreadable, match="Die Datei .metadata fehlt"):
+    with pytest.raises(Unreadable, match="Die Datei '.metadata' fehlt"):
         read_checkpoint(tmp_path / "ohne")
+
+
+def global_op(module, name):
+    return b"\x8c" + bytes([len(module)]) + module.encode() + b"\x8c" + bytes([len(name)]) + name.encode() + b"\x93"
+
+
+def after_the_metadata(folder, operations):
+    """Pickle operations run once the real metadata object is built; the object is still returned."""
+    data = (folder / ".metadata").read_bytes()
+    assert data.endswith(b".")
+    (folder / ".metadata").write_bytes(data[:-1] + operations + b".")
+
+
+def test_metadata_that_changes_a_class_is_refused_and_changes_nothing(two_ranks, tmp_path):
+    folder = copy_of(two_ranks, tmp_path / "gift")
+    # BUILD with a slot state on the class PosixPath: setattr(PosixPath, "is_symlink", torch.Size)
+    after_the_metadata(folder, global_op("pathlib", "PosixPath") + b"N}" + b"\x8c\x0ais_symlink"
+                       + global_op("torch", "Size") + b"s\x86b0")
+    with pytest.raises(Unreadable, match="BUILD auf type gehört nicht zu den Metadaten"):
+        read_checkpoint(folder)
+    assert "is_symlink" not in vars(type(folder))
+
+
+def test_metadata_calls_with_odd_arguments_are_refused(two_ranks, tmp_path):
+    folder = copy_of(two_ranks, tmp_path / "aufruf")
+    # _MEM_FORMAT_ENCODING("x"): the enum's error message would hold the repr of its argument
+    after_the_metadata(folder, global_op("torch.distributed.checkpoint.metadata", "_MEM_FORMAT_ENCODING")
+                       + b"\x8c\x01x\x85R0")
+    with pytest.raises(Unreadable, match="Aufruf von _MEM_FORMAT_ENCODING gehört nicht"):
+        read_checkpoint(folder)
+
+
+def test_tensors_larger_than_the_files_allow_are_refused(two_ranks, tmp_path):
+    folder = copy_of(two_ranks, tmp_path / "riesig")
+    metadata = metadata_of(folder)
+    entry = metadata.state_dict_metadata["app.model.0.weight"]
+    entry.size = torch.Size([MAX_BYTES // 4 + 1])  # one tensor above the budget, its chunks tiny
+    write_metadata(folder, metadata)
+    with pytest.raises(Unreadable, match="zusammen größer als 64 MiB"):
+        read_checkpoint(folder)
+
+
+def test_overlapping_chunks_are_refused(two_ranks, tmp_path):
+    folder = copy_of(two_ranks, tmp_path / "doppelt")
+    metadata = metadata_of(folder)
+    chunks = metadata.state_dict_metadata["app.model.0.weight"].chunks
+    chunks.append(chunks[0])
+    write_metadata(folder, metadata)
+    with pytest.raises(Unreadable, match="überlappen"):
+        read_checkpoint(folder)
+
+
+def test_the_child_process_reads_or_says_why(two_ranks, tmp_path):
+    found = read_in_child([two_ranks, tmp_path / "fehlt"])
+    state, refused = found[two_ranks]
+    assert refused == {} and differences(read_checkpoint(two_ranks)[0], state) == []
+    assert found[tmp_path / "fehlt"] == "Der Ordner fehlt fehlt."

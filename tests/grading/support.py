@@ -30,6 +30,8 @@ HINTS = (
     (r"Unsupported global|Weights only load failed", "torch.load(..., weights_only=True) lehnt einen Typ in der "
      "Datei ab: Speichern Sie nur Tensoren und einfache Python-Werte."),
     (r"doesn't match the size of optimizer's group", "Der Optimiererzustand gehört zu anderen Parametern."),
+    (r"Permission denied: '/(tmp|var/tmp)/", "In der Bewertung ist nur der Arbeitsordner beschreibbar, nicht /tmp: "
+     "Legen Sie temporäre Dateien mit dem Modul tempfile (ohne festen Pfad) oder neben der Zieldatei an."),
     (r"No such file or directory: ''", "os.makedirs('') scheitert bei einem Dateinamen ohne Ordner: Legen Sie den "
      "Ordner nur an, wenn os.path.dirname(filename) nicht leer ist."),
 )

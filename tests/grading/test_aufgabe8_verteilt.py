@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from grader.client import load_untrusted
-from grader.dcp_files import Unreadable, read_checkpoint
+from grader.dcp_files import read_in_child
 from grader.distributed import ASYNC_AT, CRASH_AT, CRASH_EXIT, STEPS, SYNC_AT
 from grader.results import Failure
 from grader.text import describe_exception
@@ -128,13 +128,14 @@ def training_reached(outcome, step):
     return found
 
 
-@functools.lru_cache(maxsize=4)
-def _read(folder, version):
-    """``read_checkpoint`` once per folder and version of its ``.metadata``; the reason if it cannot be read."""
-    try:
-        return read_checkpoint(folder)
-    except Unreadable as error:
-        return str(error)
+READ_STEPS = (SYNC_AT, ASYNC_AT[-1])  # the checkpoints read on the trusted side
+
+
+@functools.lru_cache(maxsize=2)
+def _read(folders, versions):
+    """The checkpoints in ``folders``, read in a limited child process (grader.dcp_files), once for each
+    version of their ``.metadata`` files."""
+    return read_in_child(folders)
 
 
 def version_of(folder):
@@ -146,14 +147,16 @@ def version_of(folder):
 
 
 def saved(outcome, step):
-    """What ``checkpoints/schritt-<step>`` holds under ``"app"``, read here on the trusted side (never by
-    DCP's own reader, which unpickles), and the values ``weights_only=True`` refused there."""
+    """What ``checkpoints/schritt-<step>`` holds under ``"app"``, read on the trusted side (never by DCP's
+    own reader, which unpickles), and the values ``weights_only=True`` refused there."""
     name = f"schritt-{step:06d}"
-    folder = str(outcome.folder / "checkpoints" / name)
-    found = _read(folder, version_of(folder))
+    checkpoints = outcome.folder / "checkpoints"
+    check(not checkpoints.is_symlink(), "Der Ordner checkpoints ist ein symbolischer Link.")
+    folders = tuple(str(checkpoints / f"schritt-{read:06d}") for read in READ_STEPS)
+    found = _read(folders, tuple(version_of(folder) for folder in folders))[str(checkpoints / name)]
     check(not isinstance(found, str), f"Der Bewerter kann den Checkpoint {name} nicht lesen: {found}")
     state, refused = found
-    app = state.get("app")
+    app = state.get("app") if isinstance(state, dict) else None
     check(isinstance(app, dict), f"Im Checkpoint {name} fehlt der Eintrag \"app\": Speichern Sie "
           "dcp.save({\"app\": state}, ...).")
     return app, refused
@@ -183,7 +186,7 @@ def step_value(value):
 def test_every_rank_writes_its_part(distributed_run, basis):
     runs(distributed_run)
     folder = distributed_run.folder / "checkpoints" / f"schritt-{SYNC_AT:06d}"
-    check(folder.is_dir() and not folder.is_symlink(),
+    check(folder.is_dir() and not folder.is_symlink() and not folder.parent.is_symlink(),
           f"Nach save_checkpoint bei Schritt {SYNC_AT} fehlt der Ordner checkpoints/schritt-{SYNC_AT:06d}. "
           + how_it_failed(runs(distributed_run)["training"], "training"))
     files = {entry.name: entry for entry in os.scandir(folder)}
