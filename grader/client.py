@@ -16,6 +16,7 @@ from pathlib import Path
 
 from grader import sandbox
 from grader.rubric import ALL_MODULES
+from grader.text import nodes_within
 from grader.worker import IMPORT_OUTPUT, OBSERVATION, OUTPUT, PHASE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,6 +25,7 @@ NOT_COPIED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 MEMORY_LIMIT_BYTES = 2 * 1024**3
 PROCESS_LIMIT = 64
 MAX_READ_BYTES = 256 * 1024**2
+MAX_LOADED_NODES = 1_000_000  # an observation of the reference has at most about 3,000
 
 
 @dataclass
@@ -89,7 +91,10 @@ def load_untrusted(folder, name):
     data = read_untrusted(folder, name)
     if data is None:
         raise FileNotFoundError(name)
-    return torch.load(io.BytesIO(data), weights_only=True)
+    found = torch.load(io.BytesIO(data), weights_only=True)
+    if not nodes_within(found, MAX_LOADED_NODES, 64):
+        raise ValueError(f"{name} enthält zu viele oder zu tief verschachtelte Werte")
+    return found
 
 
 def text_of(folder, name, limit=64 * 1024):

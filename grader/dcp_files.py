@@ -30,7 +30,7 @@ from torch.distributed.checkpoint._nested_dict import unflatten_state_dict
 from torch.distributed.checkpoint.filesystem import _StorageInfo
 from torch.serialization import _get_layout
 
-from grader.text import first_line
+from grader.text import first_line, nodes_within
 
 MAX_BYTES = 64 * 1024 * 1024  # the whole checkpoint; the grading runs write about 150 KB
 MAX_METADATA_BYTES = 1024 * 1024  # real ones: about 16 KB
@@ -64,7 +64,7 @@ _DTYPES = {name: getattr(torch, name) for name in ("float16", "bfloat16", "float
 
 
 class _MetadataUnpickler(pickle._Unpickler):
-    """The pure-Python unpickler, with its globals and its BUILD instruction restricted."""
+    """The pure-Python unpickler, with its globals, calls (REDUCE, NEWOBJ) and BUILD restricted."""
 
     dispatch = dict(pickle._Unpickler.dispatch)
 
@@ -277,23 +277,9 @@ def _read(folder):
         state = unflatten_state_dict(flat, mapping)
     except Exception as error:
         raise Unreadable(f"Die Schlüssel des Checkpoints lassen sich nicht verschachteln ({type(error).__name__}).") from None
-    _count_nodes(state)
+    if not nodes_within(state, MAX_NODES, MAX_DEPTH):
+        raise Unreadable("Der Checkpoint enthält zu viele oder zu tief verschachtelte Werte.")
     return state, refused
-
-
-def _count_nodes(value):
-    """Raise Unreadable if ``value`` has more than MAX_NODES parts or is nested deeper than MAX_DEPTH
-    (shared references count each time: what a later repr or comparison would walk)."""
-    pending, seen = [(value, 0)], 0
-    while pending:
-        item, depth = pending.pop()
-        seen += 1
-        if seen > MAX_NODES or depth > MAX_DEPTH:
-            raise Unreadable("Der Checkpoint enthält zu viele oder zu tief verschachtelte Werte.")
-        if isinstance(item, dict):
-            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
-        elif isinstance(item, (list, tuple)):
-            pending.extend((part, depth + 1) for part in item)
 
 
 def _read_or_why(folder):

@@ -17,6 +17,25 @@ _NUMBERING = re.compile(r"^\(\d+\)\s*")
 _REFUSAL = "WeightsUnpickler error: "
 
 
+def nodes_within(value, max_nodes, max_depth):
+    """Whether a foreign value has at most ``max_nodes`` parts, nested at most ``max_depth`` deep.
+
+    Shared references count each time, as a repr or a comparison would walk them: a file of a few
+    KB can otherwise hold a list that unfolds into 2**60 entries.
+    """
+    pending, seen = [(value, 0)], 0
+    while pending:
+        item, depth = pending.pop()
+        seen += 1
+        if seen > max_nodes or depth > max_depth:
+            return False
+        if isinstance(item, dict):
+            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            pending.extend((part, depth + 1) for part in item)
+    return True
+
+
 def clean(text):
     """Without escape codes and control characters."""
     return _CONTROL.sub("", _ANSI.sub("", str(text)))

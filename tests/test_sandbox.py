@@ -197,3 +197,20 @@ def test_a_probe_writes_only_into_its_own_folder_and_signals_nobody(tmp_path):
     assert answers[6:] == (["1", "1"] if version >= 6 else ["ja", "ja"])  # EPERM: outside the domain
     assert [path.name for path in neighbour.iterdir()] == ["beobachtung.pt"]
     assert (neighbour / "beobachtung.pt").read_bytes() == b"echt" and (own / "eigen.txt").exists()
+
+
+def test_a_file_that_unfolds_into_billions_of_values_is_not_taken(tmp_path):
+    """A few KB with shared references: a repr or a comparison on the trusted side would never end."""
+    import torch
+
+    from grader.client import load_untrusted
+
+    bomb = [None]
+    for _ in range(60):
+        bomb = [bomb, bomb]  # 2**60 leaves, 61 objects in the file
+    torch.save({"losses": bomb}, tmp_path / "beobachtung.pt")
+    assert (tmp_path / "beobachtung.pt").stat().st_size < 10_000
+    with pytest.raises(ValueError, match="zu viele oder zu tief verschachtelte Werte"):
+        load_untrusted(tmp_path, "beobachtung.pt")
+    torch.save({"losses": [1.0] * 1000}, tmp_path / "echt.pt")
+    assert load_untrusted(tmp_path, "echt.pt") == {"losses": [1.0] * 1000}
