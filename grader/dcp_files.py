@@ -207,8 +207,8 @@ def _tensor(metadata, files, fqn, entry):
         raise Unreadable(f"{fqn}: ungültige Tensorbeschreibung in den Metadaten.")
     size = _sizes(entry.size, fqn)
     files.reserve(fqn, math.prod(size) * (dtype.itemsize + 1))  # the tensor and its mask of covered elements
-    if dtype not in _DTYPES.values() or len(entry.chunks) > MAX_CHUNKS:
-        raise Unreadable(f"{fqn}: {dtype} oder {len(entry.chunks)} Ausschnitte sind für diese Prüfung nicht vorgesehen.")
+    if len(entry.chunks) > MAX_CHUNKS:  # (its dtype is one of _DTYPES: find_class admits no other)
+        raise Unreadable(f"{fqn}: Mehr als {MAX_CHUNKS} Ausschnitte sind für diese Prüfung nicht vorgesehen.")
     whole = torch.zeros(size, dtype=dtype)
     covered = torch.zeros(size, dtype=torch.bool)
     for chunk in entry.chunks:

@@ -157,7 +157,7 @@ def saved(outcome, step):
     check(not isinstance(found, str), f"Der Bewerter kann den Checkpoint {name} nicht lesen: {found}")
     state, refused = found
     app = state.get("app") if isinstance(state, dict) else None
-    check(isinstance(app, dict), f"Im Checkpoint {name} fehlt der Eintrag \"app\": Speichern Sie "
+    check(isinstance(app, dict), f"Im Checkpoint {name} fehlt der Eintrag \"app\": Speichern Sie mit "
           "dcp.save({\"app\": state}, ...).")
     return app, refused
 
