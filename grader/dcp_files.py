@@ -16,9 +16,7 @@ import io
 import math
 import os
 import pickle
-import re
 import resource
-import stat
 import subprocess
 import sys
 import tempfile
@@ -30,7 +28,8 @@ from torch.distributed.checkpoint._nested_dict import unflatten_state_dict
 from torch.distributed.checkpoint.filesystem import _StorageInfo
 from torch.serialization import _get_layout
 
-from grader.text import first_line, nodes_within
+from grader.client import read_untrusted
+from grader.text import first_line, nodes_within, rejected_global
 
 MAX_BYTES = 64 * 1024 * 1024  # the whole checkpoint; the grading runs write about 150 KB
 MAX_METADATA_BYTES = 1024 * 1024  # real ones: about 16 KB
@@ -118,16 +117,12 @@ def _plain_call(function, arguments):
 
 def _open_regular(folder, name):
     """The bytes of the regular file ``name`` directly in ``folder``, without following links."""
-    if not name or "/" in name or name in (".", ".."):
+    if not name or "/" in name or "\0" in name or name in (".", ".."):
         raise Unreadable(f"Die Metadaten verweisen auf {name!r}, keine Datei im Checkpoint-Ordner.")
-    try:
-        descriptor = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except (OSError, ValueError):
-        raise Unreadable(f"Die Datei {name!r} fehlt im Checkpoint-Ordner (oder ist ein symbolischer Link).") from None
-    with os.fdopen(descriptor, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise Unreadable(f"{name} im Checkpoint-Ordner ist keine gewöhnliche Datei.")
-        data = file.read(MAX_BYTES + 1)
+    data = read_untrusted(folder, name, MAX_BYTES + 1)
+    if data is None:
+        raise Unreadable(f"Die Datei {name!r} fehlt im Checkpoint-Ordner oder ist keine gewöhnliche Datei (etwa "
+                         "ein symbolischer Link).")
     if len(data) > MAX_BYTES:
         raise Unreadable(f"{name} ist größer als {MAX_BYTES // 2**20} MiB.")
     return data
@@ -169,9 +164,7 @@ def _sizes(value, what):
 
 def _reason(error):
     """Why torch.load refused: the global it names if there is one, else the first line."""
-    text = str(error)
-    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
-    return found.group(1) if found else f"{type(error).__name__}: {first_line(text)}"
+    return rejected_global(str(error)) or f"{type(error).__name__}: {first_line(str(error))}"
 
 
 class _Files:

@@ -36,6 +36,12 @@ def nodes_within(value, max_nodes, max_depth):
     return True
 
 
+def rejected_global(message):
+    """The global that ``weights_only`` refused, from torch's message (or None)."""
+    found = re.search(r"GLOBAL ([\w.]+)", message) or re.search(r"Unsupported global: ([\w.]+)", message)
+    return found.group(1) if found else None
+
+
 def clean(text):
     """Without escape codes and control characters."""
     return _CONTROL.sub("", _ANSI.sub("", str(text)))

@@ -15,7 +15,7 @@ import torch
 from grader.lane import CPU_LIMIT_VARIABLE
 from grader.results import Failure
 from grader.scenarios import MARKER
-from grader.text import cap, describe_exception
+from grader.text import cap, describe_exception, rejected_global
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_FOLDER = REPO / "solutions"
@@ -194,12 +194,6 @@ def differences(expected, actual, path="state_dict"):
 def summary(diffs):
     shown = "; ".join(diffs[:3])
     return cap(shown + (f" (und {len(diffs) - 3} weitere Abweichungen)" if len(diffs) > 3 else ""), 400)
-
-
-def rejected_global(message):
-    """The global that ``weights_only`` refused, from torch's message (or None)."""
-    found = re.search(r"GLOBAL ([\w.]+)", message) or re.search(r"Unsupported global: ([\w.]+)", message)
-    return found.group(1) if found else None
 
 
 def key_paths(structure, matches, path=""):

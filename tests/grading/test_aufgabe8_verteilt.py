@@ -23,15 +23,15 @@ from grader.client import load_untrusted
 from grader.dcp_files import read_in_child
 from grader.distributed import ASYNC_AT, CRASH_AT, CRASH_EXIT, STEPS, SYNC_AT
 from grader.results import Failure
-from grader.text import describe_exception
+from grader.text import describe_exception, rejected_global
 from tests.grading import expectations
 from tests.grading.support import (
     TRAINING_CPU_SECONDS,
     check,
     differences,
     error_text,
+    key_paths,
     observed,
-    rejected_global,
     summary,
     torch_bytes,
 )
@@ -162,17 +162,6 @@ def saved(outcome, step):
     return app, refused
 
 
-def tensors_in(value):
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from tensors_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from tensors_in(item)
-
-
 def losses_match(expected, actual):
     return (isinstance(actual, list) and len(actual) == len(expected)
             and all(isinstance(a, torch.Tensor) and torch.equal(e, a) for e, a in zip(expected, actual)))
@@ -264,7 +253,9 @@ def test_each_rank_gets_its_own_generator_state(distributed_run, basis):
     app, _ = saved(distributed_run, SYNC_AT)
     for rank in RANKS:
         expected = basis[rank]["rng"][SYNC_AT]
-        check(any(found.shape == expected.shape and torch.equal(found, expected) for found in tensors_in(app.get("rng"))),
+        holds = key_paths(app.get("rng"), lambda value: isinstance(value, torch.Tensor)
+                          and value.shape == expected.shape and torch.equal(value, expected))
+        check(holds,
               f"Im Checkpoint schritt-{SYNC_AT:06d} fehlt unter ['app']['rng'] der Zufallszustand von Rang {rank}.")
 
 
